@@ -1,0 +1,40 @@
+# Kaoping: the two commands are `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+BENCH_ARGS ?=
+
+.PHONY: demo test lint unit bench setup serve clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+# Migrate the configured database, seed the calendar and compile translations.
+setup: $(STAMP)
+	$(BIN)/kaoping setup
+
+demo: setup
+	$(BIN)/kaoping demo load
+	$(BIN)/kaoping serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src tests bench
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint unit
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

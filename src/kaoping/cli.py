@@ -1,0 +1,269 @@
+"""The ``kaoping`` command.
+
+    kaoping setup                      migrate, seed the calendar, compile translations
+    kaoping demo load                  load the demo organisation and print its logins
+    kaoping serve [--host --port]      gunicorn + the task worker (needs SECRET_KEY)
+    kaoping calendar due START (--working-days N | --working-hours H) [--unit CODE] [--json]
+    kaoping calendar is-workday DATE
+    kaoping calendar import FILE       a year's arrangement (docs/data-formats.md)
+    kaoping calendar seed              years known to the chinese-calendar package
+    kaoping evidence verify            walk the hash chain; non-zero exit on the first bad entry
+    kaoping manage ARGS…               any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+CLI_ACTOR = "cli"
+
+
+def _django(*, web: bool = False) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kaoping.config.settings")
+    if not web:
+        # Commands that sign nothing may run without a SECRET_KEY; the web server may not.
+        os.environ.setdefault("KAOPING_ALLOW_INSECURE_KEY", "1")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+# -- calendar ------------------------------------------------------------------------------------
+
+
+def cmd_calendar_due(args: argparse.Namespace) -> int:
+    from kaoping.core.clock import parse_instant
+    from kaoping.org.models import Unit
+    from kaoping.workcal.calendar import CalendarError
+    from kaoping.workcal.selectors import get_calendar
+
+    # A START without an offset is read in the configured zone (Asia/Shanghai): documented, not guessed.
+    start = parse_instant(args.start, what="START", naive_is_local=True)
+    unit = None
+    if args.unit:
+        unit = Unit.objects.filter(code=args.unit).first()
+        if unit is None:
+            return _fail(f"--unit {args.unit!r}: no unit has this code")
+    calendar = get_calendar(unit=unit)
+    try:
+        if args.working_days is not None:
+            due = calendar.due_after_working_days(start, args.working_days)
+        else:
+            due = calendar.due_after_working_hours(start, args.working_hours)
+    except CalendarError as exc:
+        return _fail(str(exc))
+    text = due.at.isoformat()
+    if args.json:
+        print(json.dumps({"due": text, "provisional": due.provisional}))
+    else:
+        print(text + (" (provisional: no published arrangement for that year)" if due.provisional else ""))
+    return 0
+
+
+def cmd_calendar_is_workday(args: argparse.Namespace) -> int:
+    from kaoping.core.clock import parse_date
+    from kaoping.workcal.calendar import CalendarError
+    from kaoping.workcal.selectors import get_calendar
+
+    day = parse_date(args.date, what="DATE")
+    try:
+        print("yes" if get_calendar().is_workday(day) else "no")
+    except CalendarError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def cmd_calendar_import(args: argparse.Namespace) -> int:
+    from kaoping.workcal.services import calendar_import_file
+
+    years = calendar_import_file(actor=CLI_ACTOR, path=Path(args.file))
+    print(f"imported the arrangement of {', '.join(map(str, years))}")
+    return 0
+
+
+def cmd_calendar_seed(args: argparse.Namespace) -> int:
+    from kaoping.workcal.services import calendar_seed_from_package
+
+    years = calendar_seed_from_package(actor=CLI_ACTOR)
+    print(f"seeded {len(years)} year(s) from chinese-calendar" + (f": {years[0]}–{years[-1]}" if years else ""))
+    return 0
+
+
+# -- evidence ------------------------------------------------------------------------------------
+
+
+def cmd_evidence_verify(args: argparse.Namespace) -> int:
+    from kaoping.evidence.verify import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        print(f"ok: {report.entries} entries, {report.objects} objects match their last entry")
+        return 0
+    print(f"BROKEN: {report.first_bad}", file=sys.stderr)
+    for problem in report.problems[1:20]:
+        print(f"  also {problem}", file=sys.stderr)
+    return 1
+
+
+# -- set-up, demo, serve -------------------------------------------------------------------------
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from kaoping.web.i18n import compile_translations
+    from kaoping.workcal.services import calendar_seed_from_package
+
+    call_command("migrate", interactive=False, verbosity=0)
+    compiled = compile_translations()
+    years = calendar_seed_from_package(actor=CLI_ACTOR)
+    print(f"database migrated; {compiled} translation catalogue(s) compiled; "
+          f"{len(years)} calendar year(s) seeded")
+    return 0
+
+
+def cmd_demo_load(args: argparse.Namespace) -> int:
+    from kaoping.sim.demo import DEMO_PASSWORD, load_demo
+
+    logins = load_demo()
+    print("demo organisation loaded. Logins (password for all: " + DEMO_PASSWORD + "):")
+    for username, role in logins:
+        print(f"  {username:<14} {role}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    venv_bin = Path(sys.executable).parent
+    env = dict(os.environ)
+    env.pop("KAOPING_ALLOW_INSECURE_KEY", None)
+    gunicorn = [
+        str(venv_bin / "gunicorn"), "kaoping.config.wsgi:application",
+        "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers), "--threads", "4",
+        "--access-logfile", "-", "--graceful-timeout", "10",
+    ]
+    worker = [sys.executable, "-m", "django", "run_huey", "--workers", str(settings.HUEY["consumer"]["workers"])]
+    env["DJANGO_SETTINGS_MODULE"] = "kaoping.config.settings"
+    children = [subprocess.Popen(gunicorn, env=env), subprocess.Popen(worker, env=env)]
+    print(f"Kaoping at http://{args.host}:{args.port}/ (gunicorn, {args.workers} workers) "
+          f"with the task worker. Ctrl-C stops both.", flush=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    # If either dies, stop the other: a web app without its worker would silently miss deadlines.
+    while True:
+        for child in children:
+            try:
+                code = child.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+            stop(signal.SIGTERM, None)
+            for other in children:
+                other.wait()
+            return code
+    return 0  # pragma: no cover
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kaoping manage", *args.rest])
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kaoping", description="Kaoping (考评) command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("setup", help="migrate, seed the calendar, compile translations").set_defaults(func=cmd_setup)
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
+    demo.add_parser("load", help="load the demo organisation").set_defaults(func=cmd_demo_load)
+
+    serve = sub.add_parser("serve", help="run the web app (gunicorn) and the task worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(func=cmd_serve, web=True)
+
+    cal = sub.add_parser("calendar", help="working-time calendar").add_subparsers(dest="cal_command", required=True)
+    due = cal.add_parser("due", help="due instant after N working days or hours")
+    due.add_argument("start", help="ISO 8601 date or instant, e.g. 2026-09-30T10:00:00+08:00")
+    amount = due.add_mutually_exclusive_group(required=True)
+    amount.add_argument("--working-days", type=_positive_int, metavar="N")
+    amount.add_argument("--working-hours", type=_positive_float, metavar="H")
+    due.add_argument("--unit", help="code of the unit whose centre's office hours apply")
+    due.add_argument("--json", action="store_true")
+    due.set_defaults(func=cmd_calendar_due)
+    workday = cal.add_parser("is-workday", help="prints yes or no")
+    workday.add_argument("date", help="YYYY-MM-DD")
+    workday.set_defaults(func=cmd_calendar_is_workday)
+    imp = cal.add_parser("import", help="import a year's arrangement from a file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_calendar_import)
+    cal.add_parser("seed", help="seed years from the chinese-calendar package").set_defaults(func=cmd_calendar_seed)
+
+    ev = sub.add_parser("evidence", help="evidence log").add_subparsers(dest="ev_command", required=True)
+    ev.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_evidence_verify)
+
+    manage = sub.add_parser("manage", help="a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _django(web=getattr(args, "web", False))
+    from kaoping.core.errors import KaopingError
+
+    try:
+        return int(args.func(args))
+    except KaopingError as exc:
+        return _fail(exc.message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

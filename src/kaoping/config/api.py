@@ -1,0 +1,28 @@
+"""The HTTP API (OpenAPI at /api/docs): one Ninja router per domain app."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from kaoping.catalog.api import router as catalog_router
+from kaoping.core.errors import ErrorCode, KaopingError
+from kaoping.evidence.api import router as evidence_router
+from kaoping.org.api import router as org_router
+from kaoping.workcal.api import router as calendar_router
+
+api = NinjaAPI(title="Kaoping 考评 API", version="1", auth=django_auth, urls_namespace="api")
+
+_STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403}
+
+
+@api.exception_handler(KaopingError)
+def kaoping_error(request: HttpRequest, exc: KaopingError) -> HttpResponse:
+    return api.create_response(request, {"error": exc.as_dict()}, status=_STATUS.get(exc.code, 400))
+
+
+api.add_router("/org", org_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/calendar", calendar_router)
+api.add_router("/evidence", evidence_router)

@@ -1,0 +1,161 @@
+"""Django settings, read from the environment (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from kaoping.config.env import env_bool, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# Runtime data (SQLite database, task queue, collected static files) lives under var/ of the
+# working directory unless KAOPING_VAR_DIR says otherwise.
+VAR_DIR = Path(env_str("KAOPING_VAR_DIR", str(Path.cwd() / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+_secret = env_str("SECRET_KEY", "")
+if not _secret:
+    if not DEBUG and not env_bool("KAOPING_ALLOW_INSECURE_KEY", False):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DEBUG is off "
+            "(set SECRET_KEY, or DEBUG=1 / KAOPING_ALLOW_INSECURE_KEY=1 for local use only)"
+        )
+    _secret = "kaoping-insecure-local-key-do-not-use-in-production"
+SECRET_KEY = _secret
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "kaoping.core",
+    "kaoping.evidence",
+    "kaoping.org",
+    "kaoping.workcal",
+    "kaoping.catalog",
+    "kaoping.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kaoping.config.urls"
+WSGI_APPLICATION = "kaoping.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kaoping.web.context.navigation",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{VAR_DIR / 'kaoping.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN so
+    # two writers queue on busy_timeout instead of failing when a read lock cannot be upgraded.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Task queue: SQLite storage next to the database by default, Redis when HUEY_REDIS_URL is set.
+_redis = env_str("HUEY_REDIS_URL", "")
+HUEY = {
+    "huey_class": "huey.RedisHuey" if _redis else "huey.SqliteHuey",
+    "name": "kaoping",
+    "immediate": env_bool("HUEY_IMMEDIATE", False),
+    "utc": True,
+    "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+}
+if _redis:
+    HUEY["url"] = _redis
+else:
+    HUEY["filename"] = str(VAR_DIR / "huey.sqlite3")
+
+# R0.4 timed nodes: limits with the seed's defaults, each overridable from the environment.
+# Units: "wmin" working minutes, "wh" working hours, "wd" working days, "h" natural hours.
+KAOPING_NODE_LIMITS = {
+    "appointment_response": env_str("KAOPING_LIMIT_APPOINTMENT_RESPONSE", "15 wmin"),
+    "acceptance": env_str("KAOPING_LIMIT_ACCEPTANCE", "30 wmin"),
+    "result_delivery": env_str("KAOPING_LIMIT_RESULT_DELIVERY", "24 h"),
+}
+# R0.2 default handling limits by matter kind.
+KAOPING_MATTER_LIMITS = {
+    "immediate": env_str("KAOPING_LIMIT_IMMEDIATE", "1 wh"),
+    "committed": env_str("KAOPING_LIMIT_COMMITTED", "3 wd"),
+    "joint": env_str("KAOPING_LIMIT_JOINT", "7 wd"),
+}
+# Default office hours (per centre overrides live in the database).
+KAOPING_OFFICE_HOURS = env_str("KAOPING_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from kaoping.config.api import api
+
+admin.site.site_header = "考评 Kaoping 管理后台"
+admin.site.site_title = "考评 Kaoping"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("kaoping.web.urls")),
+    path("org/", include("kaoping.org.urls")),
+    path("calendar/", include("kaoping.workcal.urls")),
+    path("evidence/", include("kaoping.evidence.urls")),
+]

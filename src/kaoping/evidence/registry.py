@@ -1,0 +1,60 @@
+"""Which object types the log knows and how to read their current state for verification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+# object type → loader of its current state (None when the object no longer exists)
+StateLoader = Callable[[str], dict[str, Any] | None]
+_loaders: dict[str, StateLoader] = {}
+
+
+class Evidenced(models.Model):
+    """Mixin for models whose rows are written through services and logged in the evidence chain."""
+
+    class Meta:
+        abstract = True
+
+    def evidence_state(self) -> dict[str, Any]:
+        return model_state(self)
+
+
+def object_type(instance_or_model: models.Model | type[models.Model]) -> str:
+    return instance_or_model._meta.label_lower
+
+
+def model_state(instance: models.Model) -> dict[str, Any]:
+    """Every concrete field, normalised the way the database returns it."""
+    state: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        value = field.value_from_object(instance)
+        if value is not None and not isinstance(field, models.JSONField):
+            value = field.to_python(value)
+        state[field.attname] = value
+    return state
+
+
+def register(type_name: str, loader: StateLoader) -> None:
+    _loaders[type_name] = loader
+
+
+def loader_for(type_name: str) -> StateLoader | None:
+    return _loaders.get(type_name)
+
+
+def _model_loader(model: type[Evidenced]) -> StateLoader:
+    def load(object_id: str) -> dict[str, Any] | None:
+        instance = model._default_manager.filter(pk=object_id).first()
+        return None if instance is None else instance.evidence_state()
+
+    return load
+
+
+def register_models() -> None:
+    for model in apps.get_models():
+        if issubclass(model, Evidenced):
+            register(object_type(model), _model_loader(model))

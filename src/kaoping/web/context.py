@@ -1,0 +1,34 @@
+"""Role-aware navigation for the base layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kaoping.core.permissions import user_roles
+from kaoping.evidence.api import may_verify
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav": []}
+    items = [(_("首页"), reverse("home")), (_("单位"), reverse("org:unit_list")),
+             (_("工作日历"), reverse("workcal:month"))]
+    if may_verify(user):
+        items.append((_("存证核验"), reverse("evidence:verify")))
+    if getattr(user, "is_staff", False):
+        items.append((_("管理后台"), reverse("admin:index")))
+    path = request.path
+    nav = [NavItem(label, url, path == url or (url != "/" and path.startswith(url))) for label, url in items]
+    return {"nav": nav, "user_roles": sorted(user_roles(user))}

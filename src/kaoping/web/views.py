@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from kaoping.core import clock
+from kaoping.core.permissions import scope_paths
+from kaoping.org.models import RoleAssignment
+from kaoping.org.selectors import unit_list
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    today = clock.today()
+    from kaoping.workcal.selectors import get_calendar
+
+    calendar = get_calendar()
+    roles = RoleAssignment.objects.filter(user_id=request.user.pk).select_related("unit")
+    top_units = unit_list(user=request.user)
+    paths = scope_paths(request.user)
+    # The top of each subtree the user covers (their own units), not every descendant.
+    own = [u for u in top_units if any(u.path == p for p in paths)] or list(top_units.filter(depth=0))
+    return render(request, "web/home.html", {
+        "today": today,
+        "today_kind": calendar.day_kind(today),
+        "today_workday": calendar.is_workday(today),
+        "roles": roles,
+        "own_units": own,
+        "unit_count": top_units.count(),
+    })
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
