@@ -1,14 +1,14 @@
 """The ``kaoping`` command.
 
-    kaoping setup                      migrate, seed the calendar, compile translations
-    kaoping demo load                  load the demo organisation and print its logins
-    kaoping serve [--host --port]      gunicorn + the task worker (needs SECRET_KEY)
-    kaoping calendar due START (--working-days N | --working-hours H) [--unit CODE] [--json]
-    kaoping calendar is-workday DATE
-    kaoping calendar import FILE       a year's arrangement (docs/data-formats.md)
-    kaoping calendar seed              years known to the chinese-calendar package
-    kaoping evidence verify            walk the hash chain; non-zero exit on the first bad entry
-    kaoping manage ARGS…               any Django management command
+kaoping setup                      migrate, seed the calendar, compile translations
+kaoping demo load                  load the demo organisation and print its logins
+kaoping serve [--host --port]      gunicorn + the task worker (needs SECRET_KEY)
+kaoping calendar due START (--working-days N | --working-hours H) [--unit CODE] [--json]
+kaoping calendar is-workday DATE
+kaoping calendar import FILE       a year's arrangement (docs/data-formats.md)
+kaoping calendar seed              years known to the chinese-calendar package
+kaoping evidence verify            walk the hash chain; non-zero exit on the first bad entry
+kaoping manage ARGS…               any Django management command
 """
 
 from __future__ import annotations
@@ -98,7 +98,9 @@ def cmd_calendar_seed(args: argparse.Namespace) -> int:
     from kaoping.workcal.services import calendar_seed_from_package
 
     years = calendar_seed_from_package(actor=CLI_ACTOR)
-    print(f"seeded {len(years)} year(s) from chinese-calendar" + (f": {years[0]}–{years[-1]}" if years else ""))
+    print(
+        f"seeded {len(years)} year(s) from chinese-calendar" + (f": {years[0]}–{years[-1]}" if years else "")
+    )
     return 0
 
 
@@ -130,8 +132,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     compiled = compile_translations()
     years = calendar_seed_from_package(actor=CLI_ACTOR)
-    print(f"database migrated; {compiled} translation catalogue(s) compiled; "
-          f"{len(years)} calendar year(s) seeded")
+    print(
+        f"database migrated; {compiled} translation catalogue(s) compiled; "
+        f"{len(years)} calendar year(s) seeded"
+    )
     return 0
 
 
@@ -152,15 +156,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     env.pop("KAOPING_ALLOW_INSECURE_KEY", None)
     gunicorn = [
-        str(venv_bin / "gunicorn"), "kaoping.config.wsgi:application",
-        "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers), "--threads", "4",
-        "--access-logfile", "-", "--graceful-timeout", "10",
+        str(venv_bin / "gunicorn"),
+        "kaoping.config.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
     ]
-    worker = [sys.executable, "-m", "django", "run_huey", "--workers", str(settings.HUEY["consumer"]["workers"])]
+    worker = [
+        sys.executable,
+        "-m",
+        "django",
+        "run_huey",
+        "--workers",
+        str(settings.HUEY_WORKERS),
+    ]
     env["DJANGO_SETTINGS_MODULE"] = "kaoping.config.settings"
     children = [subprocess.Popen(gunicorn, env=env), subprocess.Popen(worker, env=env)]
-    print(f"Kaoping at http://{args.host}:{args.port}/ (gunicorn, {args.workers} workers) "
-          f"with the task worker. Ctrl-C stops both.", flush=True)
+    print(
+        f"Kaoping at http://{args.host}:{args.port}/ (gunicorn, {args.workers} workers) "
+        f"with the task worker. Ctrl-C stops both.",
+        flush=True,
+    )
 
     def stop(signum: int, frame: Any) -> None:
         for child in children:
@@ -217,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kaoping", description="Kaoping (考评) command line")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("setup", help="migrate, seed the calendar, compile translations").set_defaults(func=cmd_setup)
+    sub.add_parser("setup", help="migrate, seed the calendar, compile translations").set_defaults(
+        func=cmd_setup
+    )
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
     demo.add_parser("load", help="load the demo organisation").set_defaults(func=cmd_demo_load)
@@ -228,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(func=cmd_serve, web=True)
 
-    cal = sub.add_parser("calendar", help="working-time calendar").add_subparsers(dest="cal_command", required=True)
+    cal = sub.add_parser("calendar", help="working-time calendar").add_subparsers(
+        dest="cal_command", required=True
+    )
     due = cal.add_parser("due", help="due instant after N working days or hours")
     due.add_argument("start", help="ISO 8601 date or instant, e.g. 2026-09-30T10:00:00+08:00")
     amount = due.add_mutually_exclusive_group(required=True)
@@ -243,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = cal.add_parser("import", help="import a year's arrangement from a file")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_calendar_import)
-    cal.add_parser("seed", help="seed years from the chinese-calendar package").set_defaults(func=cmd_calendar_seed)
+    cal.add_parser("seed", help="seed years from the chinese-calendar package").set_defaults(
+        func=cmd_calendar_seed
+    )
 
     ev = sub.add_parser("evidence", help="evidence log").add_subparsers(dest="ev_command", required=True)
     ev.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_evidence_verify)
@@ -256,7 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _django(web=getattr(args, "web", False))
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _django(web=getattr(args, "web", False))
+    except ImproperlyConfigured as exc:
+        return _fail(f"configuration: {exc}")
     from kaoping.core.errors import KaopingError
 
     try:

@@ -20,9 +20,15 @@ class MatterOut(Schema):
 
     @staticmethod
     def of(matter: Matter) -> MatterOut:
-        return MatterOut(id=matter.pk, code=matter.code, name=matter.name, kind=matter.kind,
-                         owner_id=matter.owner_id, handling_limit=str(matter.handling_limit),
-                         channels=list(matter.channels))
+        return MatterOut(
+            id=matter.pk,
+            code=matter.code,
+            name=matter.name,
+            kind=matter.kind,
+            owner_id=matter.owner_id,
+            handling_limit=str(matter.handling_limit),
+            channels=list(matter.channels),
+        )
 
 
 @router.get("/matters", response=list[MatterOut], summary="Matters owned by units in your scope")

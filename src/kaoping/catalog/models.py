@@ -36,12 +36,14 @@ class Matter(Evidenced):
     code = models.CharField("事项编码", max_length=60, unique=True)
     name = models.CharField("事项名称", max_length=200)
     kind = models.CharField("办件类型", max_length=20, choices=MatterKind.choices)
-    owner = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="matters",
-                              verbose_name="责任单位")
+    owner = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="matters", verbose_name="责任单位"
+    )
     # Empty means the default limit of the kind (settings.KAOPING_MATTER_LIMITS).
     limit_amount = models.PositiveIntegerField("承诺时限", null=True, blank=True)
-    limit_unit = models.CharField("时限单位", max_length=10, blank=True,
-                                  choices=[(u.value, u.label) for u in LimitUnit])
+    limit_unit = models.CharField(
+        "时限单位", max_length=10, blank=True, choices=[(u.value, u.label) for u in LimitUnit]
+    )
     channels = models.JSONField("办理渠道", default=list)
     active = models.BooleanField("启用", default=True)
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from kaoping.core.permissions import User, unit_scope_q
 from kaoping.catalog.models import Matter
+from kaoping.core.permissions import User, unit_scope_q
 
 
 def matter_list(*, user: User, owner_id: int | None = None, kind: str | None = None) -> QuerySet[Matter]:

@@ -24,12 +24,20 @@ def matter_create(
     """Add a matter; ``limit`` ("5 wd", "2 wh" …) overrides the kind's default."""
     require_unit_access(actor, owner, what="matter")
     if kind not in MatterKind.values:
-        raise KaopingError(ErrorCode.INVALID, what="matter", where=code,
-                           why=f"kind {kind!r} is not one of {', '.join(MatterKind.values)}")
+        raise KaopingError(
+            ErrorCode.INVALID,
+            what="matter",
+            where=code,
+            why=f"kind {kind!r} is not one of {', '.join(MatterKind.values)}",
+        )
     unknown = [c for c in channels if c not in Channel.values]
     if unknown or not channels:
-        raise KaopingError(ErrorCode.INVALID, what="matter", where=code,
-                           why=f"channels must be some of {', '.join(Channel.values)} (got {channels})")
+        raise KaopingError(
+            ErrorCode.INVALID,
+            what="matter",
+            where=code,
+            why=f"channels must be some of {', '.join(Channel.values)} (got {channels})",
+        )
     parsed: Limit | None = None
     if limit:
         try:
@@ -37,13 +45,21 @@ def matter_create(
         except CalendarError as exc:
             raise KaopingError(ErrorCode.INVALID, what="matter", where=code, why=str(exc)) from None
         if parsed.unit == LimitUnit.NATURAL_HOURS:
-            raise KaopingError(ErrorCode.INVALID, what="matter", where=code,
-                               why="a handling limit is counted in working time (wmin, wh or wd)")
+            raise KaopingError(
+                ErrorCode.INVALID,
+                what="matter",
+                where=code,
+                why="a handling limit is counted in working time (wmin, wh or wd)",
+            )
     with transaction.atomic():
         if Matter.objects.filter(code=code).exists():
             raise KaopingError(ErrorCode.INVALID, what="matter", where=code, why="this code is already taken")
         matter = Matter.objects.create(
-            code=code, name=name, kind=kind, owner=owner, channels=list(channels),
+            code=code,
+            name=name,
+            kind=kind,
+            owner=owner,
+            channels=list(channels),
             limit_amount=parsed.amount if parsed else None,
             limit_unit=parsed.unit.value if parsed else "",
         )

@@ -109,6 +109,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -123,12 +124,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Task queue: SQLite storage next to the database by default, Redis when HUEY_REDIS_URL is set.
 _redis = env_str("HUEY_REDIS_URL", "")
+HUEY_WORKERS = env_int("HUEY_WORKERS", 2)
 HUEY = {
     "huey_class": "huey.RedisHuey" if _redis else "huey.SqliteHuey",
     "name": "kaoping",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "utc": True,
-    "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+    "consumer": {"workers": HUEY_WORKERS, "worker_type": "thread"},
 }
 if _redis:
     HUEY["url"] = _redis

@@ -33,5 +33,10 @@ class KaopingError(Exception):
         return f"{self.what}{place}: {self.why}"
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"code": self.code.value, "what": self.what, "where": self.where, "why": self.why,
-                "message": self.message}
+        return {
+            "code": self.code.value,
+            "what": self.what,
+            "where": self.where,
+            "why": self.why,
+            "message": self.message,
+        }

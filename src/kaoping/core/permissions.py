@@ -6,7 +6,6 @@ checks ``require_unit_access``. Superusers see everything."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
@@ -31,10 +30,13 @@ def scope_paths(user: User, *, write: bool = False, roles: Iterable[Role] | None
         assignments = list(RoleAssignment.objects.filter(user_id=user.pk).values_list("role", "unit__path"))
         setattr(user, cache_attr, assignments)
     wanted = set(roles) if roles is not None else None
-    return sorted({
-        path for role, path in assignments
-        if (not write or role in WRITE_ROLES) and (wanted is None or role in wanted)
-    })
+    return sorted(
+        {
+            path
+            for role, path in assignments
+            if (not write or role in WRITE_ROLES) and (wanted is None or role in wanted)
+        }
+    )
 
 
 def user_roles(user: User) -> set[str]:
@@ -65,8 +67,12 @@ def can_access_unit(user: User, unit: Unit, *, write: bool = False) -> bool:
 def require_unit_access(user: User, unit: Unit, *, write: bool = True, what: str = "unit") -> None:
     if not can_access_unit(user, unit, write=write):
         verb = "change" if write else "see"
-        raise KaopingError(ErrorCode.FORBIDDEN, what=what, where=unit.code,
-                           why=f"your roles do not allow you to {verb} {unit.name}")
+        raise KaopingError(
+            ErrorCode.FORBIDDEN,
+            what=what,
+            where=unit.code,
+            why=f"your roles do not allow you to {verb} {unit.name}",
+        )
 
 
 def sees_personal_data(user: User, unit: Unit) -> bool:
@@ -75,5 +81,3 @@ def sees_personal_data(user: User, unit: Unit) -> bool:
         return True
     paths = scope_paths(user, roles=PERSONAL_DATA_ROLES)
     return any(unit.path.startswith(path) for path in paths)
-
-

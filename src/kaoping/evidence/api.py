@@ -28,6 +28,10 @@ def verify(request: HttpRequest) -> VerifyOut:
     if not may_verify(request.user):
         raise KaopingError(ErrorCode.FORBIDDEN, what="evidence verification", why="auditors only")
     report = verify_chain()
-    return VerifyOut(ok=report.ok, entries=report.entries, objects=report.objects,
-                     first_bad=str(report.first_bad) if report.first_bad else None,
-                     problems=[str(p) for p in report.problems[:100]])
+    return VerifyOut(
+        ok=report.ok,
+        entries=report.entries,
+        objects=report.objects,
+        first_bad=str(report.first_bad) if report.first_bad else None,
+        problems=[str(p) for p in report.problems[:100]],
+    )

@@ -50,8 +50,11 @@ def verify_chain(*, chunk_size: int = 5000) -> Report:
             report.problems.append(Problem(entry.seq, "does not link to the entry before it (prev_hash)"))
         elif chain_hash(entry.prev_hash, entry.body()) != entry.hash:
             report.problems.append(
-                Problem(entry.seq, f"altered: its fields no longer match its hash ({entry.action} "
-                                   f"{entry.object_type}:{entry.object_id})")
+                Problem(
+                    entry.seq,
+                    f"altered: its fields no longer match its hash ({entry.action} "
+                    f"{entry.object_type}:{entry.object_id})",
+                )
             )
         if report.problems:
             # Past the first break every later link is suspect; the first one is what matters.
@@ -65,8 +68,10 @@ def verify_chain(*, chunk_size: int = 5000) -> Report:
         head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
         if head_seq != expected_seq - 1 or head_hash != prev_hash:
             report.problems.append(
-                Problem(expected_seq, f"missing: the chain ends at #{expected_seq - 1} "
-                                      f"but its head records #{head_seq}")
+                Problem(
+                    expected_seq,
+                    f"missing: the chain ends at #{expected_seq - 1} but its head records #{head_seq}",
+                )
             )
 
     for (type_name, object_id), (seq, action, logged) in last.items():
@@ -79,7 +84,10 @@ def verify_chain(*, chunk_size: int = 5000) -> Report:
             report.problems.append(Problem(seq, f"{type_name}:{object_id} was deleted without an entry"))
         elif state is not None and digest(state) != logged:
             report.problems.append(
-                Problem(seq, f"{type_name}:{object_id} was changed behind the log's back "
-                             f"(its stored state no longer matches this entry, its last)")
+                Problem(
+                    seq,
+                    f"{type_name}:{object_id} was changed behind the log's back "
+                    f"(its stored state no longer matches this entry, its last)",
+                )
             )
     return report

@@ -49,9 +49,7 @@ class Unit(Evidenced):
     path = models.CharField("路径", max_length=400, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField("层级", default=0, editable=False)
     region_code = models.CharField("行政区划代码", max_length=12, blank=True)
-    department_kind = models.CharField(
-        "部门类型", max_length=30, choices=DepartmentKind.choices, blank=True
-    )
+    department_kind = models.CharField("部门类型", max_length=30, choices=DepartmentKind.choices, blank=True)
     active = models.BooleanField("启用", default=True)
 
     class Meta:
@@ -82,7 +80,7 @@ class Unit(Evidenced):
         if old:
             # A move: every descendant's path starts with the old one.
             for child in Unit.objects.filter(path__startswith=old).exclude(pk=self.pk):
-                new_path = path + child.path[len(old):]
+                new_path = path + child.path[len(old) :]
                 Unit.objects.filter(pk=child.pk).update(path=new_path, depth=new_path.count("/") - 2)
 
 
@@ -110,10 +108,14 @@ class RoleAssignment(Evidenced):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles", verbose_name="用户"
     )
     role = models.CharField("角色", max_length=30, choices=Role.choices)
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="role_assignments", verbose_name="单位")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="role_assignments", verbose_name="单位"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "role", "unit"], name="unique_role_assignment")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="unique_role_assignment")
+        ]
         verbose_name = "角色授权"
         verbose_name_plural = "角色授权"
 
@@ -128,8 +130,12 @@ class Staff(Evidenced):
     name = models.CharField("姓名", max_length=60)
     employee_no = models.CharField("工号", max_length=40, unique=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="staff", verbose_name="登录账号",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+        verbose_name="登录账号",
     )
     active = models.BooleanField("在岗", default=True)
 

@@ -22,8 +22,9 @@ def unit_get(*, user: User, unit_id: int) -> Unit:
     """One unit the user may see; one the user may not see does not exist for them."""
     unit = Unit.objects.filter(unit_scope_q(user), pk=unit_id).select_related("parent").first()
     if unit is None:
-        raise KaopingError(ErrorCode.NOT_FOUND, what="unit", where=str(unit_id),
-                           why="no such unit in your scope")
+        raise KaopingError(
+            ErrorCode.NOT_FOUND, what="unit", where=str(unit_id), why="no such unit in your scope"
+        )
     return unit
 
 

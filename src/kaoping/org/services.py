@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as User_
 from django.db import IntegrityError, transaction
 
 from kaoping.core.errors import ErrorCode, KaopingError
@@ -29,8 +30,12 @@ def _validate_unit(
     if parent is None and kind != UnitKind.REGION:
         raise _invalid("unit", "only an administrative region may stand at the top of the tree", code)
     if parent is not None and kind not in ALLOWED_CHILDREN[parent.kind]:
-        raise _invalid("unit", f"a {UnitKind(kind).label} cannot be placed under the "
-                               f"{UnitKind(parent.kind).label} {parent.name}", code)
+        raise _invalid(
+            "unit",
+            f"a {UnitKind(kind).label} cannot be placed under the "
+            f"{UnitKind(parent.kind).label} {parent.name}",
+            code,
+        )
     if kind == UnitKind.REGION and not _REGION_CODE.match(region_code):
         raise _invalid("unit", f"region code {region_code!r} must have 6, 9 or 12 digits", code)
     if kind != UnitKind.REGION and region_code:
@@ -54,22 +59,39 @@ def unit_create(
     if parent is not None:
         require_unit_access(actor, parent, what="parent unit")
     elif not getattr(actor, "is_superuser", False):
-        raise KaopingError(ErrorCode.FORBIDDEN, what="unit", where=code,
-                           why="only an administrator may create a top-level region")
-    _validate_unit(code=code, kind=kind, parent=parent, region_code=region_code,
-                   department_kind=department_kind)
+        raise KaopingError(
+            ErrorCode.FORBIDDEN,
+            what="unit",
+            where=code,
+            why="only an administrator may create a top-level region",
+        )
+    _validate_unit(
+        code=code, kind=kind, parent=parent, region_code=region_code, department_kind=department_kind
+    )
     with transaction.atomic():
         if Unit.objects.filter(code=code).exists():
             raise _invalid("unit", "this code is already taken", code)
-        unit = Unit(code=code, name=name, kind=kind, parent=parent, region_code=region_code,
-                    department_kind=department_kind)
+        unit = Unit(
+            code=code,
+            name=name,
+            kind=kind,
+            parent=parent,
+            region_code=region_code,
+            department_kind=department_kind,
+        )
         unit.save()
         evidence_record(actor=actor, action="org.unit_create", instance=unit)
     return unit
 
 
-def unit_update(*, actor: User, unit: Unit, name: str | None = None, active: bool | None = None,
-                department_kind: str | None = None) -> Unit:
+def unit_update(
+    *,
+    actor: User,
+    unit: Unit,
+    name: str | None = None,
+    active: bool | None = None,
+    department_kind: str | None = None,
+) -> Unit:
     require_unit_access(actor, unit)
     with transaction.atomic():
         if name is not None:
@@ -79,8 +101,13 @@ def unit_update(*, actor: User, unit: Unit, name: str | None = None, active: boo
         if active is not None:
             unit.active = active
         if department_kind is not None:
-            _validate_unit(code=unit.code, kind=unit.kind, parent=unit.parent,
-                           region_code=unit.region_code, department_kind=department_kind)
+            _validate_unit(
+                code=unit.code,
+                kind=unit.kind,
+                parent=unit.parent,
+                region_code=unit.region_code,
+                department_kind=department_kind,
+            )
             unit.department_kind = department_kind
         unit.save()
         evidence_record(actor=actor, action="org.unit_update", instance=unit)
@@ -98,16 +125,18 @@ def role_grant(*, actor: User, user: AbstractBaseUser, role: str, unit: Unit) ->
     return assignment
 
 
-def staff_create(*, actor: User, unit: Unit, name: str, employee_no: str,
-                 user: AbstractBaseUser | None = None) -> Staff:
+def staff_create(*, actor: User, unit: Unit, name: str, employee_no: str, user: User_ | None = None) -> Staff:
     require_unit_access(actor, unit, what="staff member")
     if not name.strip() or not employee_no.strip():
         raise _invalid("staff member", "a name and an employee number are required", unit.code)
     try:
         with transaction.atomic():
-            staff = Staff.objects.create(unit=unit, name=name.strip(), employee_no=employee_no.strip(),
-                                         user=user)
+            staff = Staff.objects.create(
+                unit=unit, name=name.strip(), employee_no=employee_no.strip(), user=user
+            )
             evidence_record(actor=actor, action="org.staff_create", instance=staff)
     except IntegrityError:
-        raise _invalid("staff member", f"employee number {employee_no!r} is already taken", unit.code) from None
+        raise _invalid(
+            "staff member", f"employee number {employee_no!r} is already taken", unit.code
+        ) from None
     return staff

@@ -27,14 +27,22 @@ def unit_detail_view(request: HttpRequest, unit_id: int) -> HttpResponse:
         raise Http404("no such unit in your scope") from None
     show_names = sees_personal_data(request.user, unit)
     staff = [
-        {"name": s.name if show_names else mask_name(s.name), "employee_no": s.employee_no, "unit": s.unit,
-         "active": s.active}
+        {
+            "name": s.name if show_names else mask_name(s.name),
+            "employee_no": s.employee_no,
+            "unit": s.unit,
+            "active": s.active,
+        }
         for s in selectors.staff_list(user=request.user, unit=unit)
     ]
-    return render(request, "org/unit_detail.html", {
-        "unit": unit,
-        "ancestors": selectors.unit_ancestors(unit=unit),
-        "children": selectors.unit_children(user=request.user, unit=unit),
-        "staff": staff,
-        "matters": matter_list(user=request.user).filter(owner__path__startswith=unit.path),
-    })
+    return render(
+        request,
+        "org/unit_detail.html",
+        {
+            "unit": unit,
+            "ancestors": selectors.unit_ancestors(unit=unit),
+            "children": selectors.unit_children(user=request.user, unit=unit),
+            "staff": staff,
+            "matters": matter_list(user=request.user).filter(owner__path__startswith=unit.path),
+        },
+    )

@@ -15,7 +15,7 @@ from kaoping.org.services import role_grant, staff_create, unit_create
 from kaoping.workcal.models import OfficeHours
 from kaoping.workcal.services import office_hours_set
 
-DEMO_PASSWORD = "kaoping-demo"  # noqa: S105 - printed to the person who runs the demo
+DEMO_PASSWORD = "kaoping-demo"
 
 # (code, name, kind, parent code, region code, department kind)
 UNITS: list[tuple[str, str, str, str | None, str, str]] = [
@@ -75,26 +75,46 @@ def load_demo() -> list[tuple[str, str]]:
         units = {u.code: u for u in Unit.objects.filter(code__in=[c for c, *_ in UNITS])}
         for code, name, kind, parent, region_code, department_kind in UNITS:
             if code not in units:
-                units[code] = unit_create(actor=admin, code=code, name=name, kind=kind,
-                                          parent=units[parent] if parent else None,
-                                          region_code=region_code, department_kind=department_kind)
+                units[code] = unit_create(
+                    actor=admin,
+                    code=code,
+                    name=name,
+                    kind=kind,
+                    parent=units[parent] if parent else None,
+                    region_code=region_code,
+                    department_kind=department_kind,
+                )
         if not OfficeHours.objects.filter(unit=units["C990102"]).exists():
             # The district centre opens earlier and breaks longer: its deadlines follow its own hours.
             office_hours_set(actor=admin, unit=units["C990102"], sessions="08:30-12:00,14:00-17:30")
         logins = [("admin", "系统管理员")]
         for username, full_name, role, unit_code in USERS:
-            user, created = user_model.objects.get_or_create(username=username, defaults={"first_name": full_name})
+            user, created = user_model.objects.get_or_create(
+                username=username, defaults={"first_name": full_name}
+            )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             role_grant(actor=admin, user=user, role=role, unit=units[unit_code])
             if isinstance(user, AbstractUser) and not Staff.objects.filter(user=user).exists():
-                staff_create(actor=admin, unit=units[unit_code], name=full_name,
-                             employee_no=f"QC{1000 + len(logins)}", user=user)
+                staff_create(
+                    actor=admin,
+                    unit=units[unit_code],
+                    name=full_name,
+                    employee_no=f"QC{1000 + len(logins)}",
+                    user=user,
+                )
             logins.append((username, f"{Role(role).label} · {units[unit_code].name}"))
         existing = set(Matter.objects.values_list("code", flat=True))
         for code, name, kind, owner, channels, limit in MATTERS:
             if code not in existing:
-                matter_create(actor=admin, code=code, name=name, kind=kind, owner=units[owner],
-                              channels=channels, limit=limit)
+                matter_create(
+                    actor=admin,
+                    code=code,
+                    name=name,
+                    kind=kind,
+                    owner=units[owner],
+                    channels=channels,
+                    limit=limit,
+                )
     return logins

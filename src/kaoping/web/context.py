@@ -23,8 +23,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = request.user
     if not user.is_authenticated:
         return {"nav": []}
-    items = [(_("首页"), reverse("home")), (_("单位"), reverse("org:unit_list")),
-             (_("工作日历"), reverse("workcal:month"))]
+    items = [
+        (_("首页"), reverse("home")),
+        (_("单位"), reverse("org:unit_list")),
+        (_("工作日历"), reverse("workcal:month")),
+    ]
     if may_verify(user):
         items.append((_("存证核验"), reverse("evidence:verify")))
     if getattr(user, "is_staff", False):

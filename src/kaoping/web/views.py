@@ -17,19 +17,23 @@ def home(request: HttpRequest) -> HttpResponse:
     from kaoping.workcal.selectors import get_calendar
 
     calendar = get_calendar()
-    roles = RoleAssignment.objects.filter(user_id=request.user.pk).select_related("unit")
+    roles = RoleAssignment.objects.filter(user__pk=request.user.pk or 0).select_related("unit")
     top_units = unit_list(user=request.user)
     paths = scope_paths(request.user)
     # The top of each subtree the user covers (their own units), not every descendant.
     own = [u for u in top_units if any(u.path == p for p in paths)] or list(top_units.filter(depth=0))
-    return render(request, "web/home.html", {
-        "today": today,
-        "today_kind": calendar.day_kind(today),
-        "today_workday": calendar.is_workday(today),
-        "roles": roles,
-        "own_units": own,
-        "unit_count": top_units.count(),
-    })
+    return render(
+        request,
+        "web/home.html",
+        {
+            "today": today,
+            "today_kind": calendar.day_kind(today),
+            "today_workday": calendar.is_workday(today),
+            "roles": roles,
+            "own_units": own,
+            "unit_count": top_units.count(),
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -35,12 +35,17 @@ def due(
 ) -> DueOut:
     """``start`` is ISO 8601 with a UTC offset; give exactly one of the two amounts."""
     if (working_days is None) == (working_hours is None):
-        raise KaopingError(ErrorCode.INVALID, what="due", why="give exactly one of working_days, working_hours")
+        raise KaopingError(
+            ErrorCode.INVALID, what="due", why="give exactly one of working_days, working_hours"
+        )
     instant = parse_instant(start, what="start")
     calendar = get_calendar()
     try:
-        result = (calendar.due_after_working_days(instant, working_days) if working_days is not None
-                  else calendar.due_after_working_hours(instant, working_hours or 0))
+        result = (
+            calendar.due_after_working_days(instant, working_days)
+            if working_days is not None
+            else calendar.due_after_working_hours(instant, working_hours or 0)
+        )
     except CalendarError as exc:
         raise KaopingError(ErrorCode.OUT_OF_RANGE, what="due", why=str(exc)) from None
     return DueOut(due=result.at, provisional=result.provisional)
@@ -56,8 +61,15 @@ def month_days(request: HttpRequest, year: int, month: int) -> list[DayOut]:
     day = first
     try:
         while day.month == month:
-            days.append(DayOut(date=day, kind=calendar.day_kind(day).value, workday=calendar.is_workday(day),
-                               name=calendar.holiday_name(day), provisional=calendar.is_provisional(day)))
+            days.append(
+                DayOut(
+                    date=day,
+                    kind=calendar.day_kind(day).value,
+                    workday=calendar.is_workday(day),
+                    name=calendar.holiday_name(day),
+                    provisional=calendar.is_provisional(day),
+                )
+            )
             day += dt.timedelta(days=1)
     except CalendarError as exc:
         raise KaopingError(ErrorCode.OUT_OF_RANGE, what="month", why=str(exc)) from None

@@ -72,6 +72,10 @@ def parse_arrangement(text: str, *, source: str = "file") -> Arrangement:
             result.years.setdefault(day.year, []).append((day, kind, name))
             day += dt.timedelta(days=1)
     if not result.years:
-        raise KaopingError(ErrorCode.BAD_FILE, what="calendar arrangement", where=source,
-                           why="the file declares no year and no day")
+        raise KaopingError(
+            ErrorCode.BAD_FILE,
+            what="calendar arrangement",
+            where=source,
+            why="the file declares no year and no day",
+        )
     return result

@@ -85,9 +85,7 @@ class OfficeHours:
                 start_text, end_text = part.strip().split("-")
                 sessions.append((dt.time.fromisoformat(start_text), dt.time.fromisoformat(end_text)))
             except ValueError:
-                raise CalendarError(
-                    f"office hours {text!r}: {part.strip()!r} is not HH:MM-HH:MM"
-                ) from None
+                raise CalendarError(f"office hours {text!r}: {part.strip()!r} is not HH:MM-HH:MM") from None
         return cls(tuple(sessions))
 
     @property
@@ -159,14 +157,14 @@ class WorkCalendar:
             provisional[start : start + (366 if _is_leap(year) else 365)] = True
             for (month, day), name in FIXED_DATE_HOLIDAYS.items():
                 self.holidays.setdefault(dt.date(year, month, day), name)
-        for day in self.holidays:
-            if self.base <= day <= self.end:
-                is_work[(day - self.base).days] = False
-                self._kind_override[day] = DayKind.HOLIDAY
-        for day in self.make_up_workdays:
-            if self.base <= day <= self.end:
-                is_work[(day - self.base).days] = True
-                self._kind_override[day] = DayKind.MAKE_UP_WORKDAY
+        for off in self.holidays:
+            if self.base <= off <= self.end:
+                is_work[(off - self.base).days] = False
+                self._kind_override[off] = DayKind.HOLIDAY
+        for on in self.make_up_workdays:
+            if self.base <= on <= self.end:
+                is_work[(on - self.base).days] = True
+                self._kind_override[on] = DayKind.MAKE_UP_WORKDAY
 
         self._is_work: BoolArray = is_work
         # _cum_work[i]: working days with ordinal <= i; _workdays[k]: ordinal of the (k+1)-th working day.
@@ -278,8 +276,10 @@ class WorkCalendar:
             for month in (1, 7)
         }
         if len(offsets) != 1:
-            raise CalendarError(f"time zone {self.tz.key} changes its UTC offset between "
-                                f"{self.first_year} and {self.last_year}")
+            raise CalendarError(
+                f"time zone {self.tz.key} changes its UTC offset between "
+                f"{self.first_year} and {self.last_year}"
+            )
         offset = offsets.pop()
         self._offset = int(offset.total_seconds()) if offset is not None else 0
 

@@ -36,9 +36,7 @@ class CalendarYear(Evidenced):
         # The year's arrangement is one object: its days belong to its state.
         state = model_state(self)
         state.pop("updated_at")
-        state["days"] = [
-            [d.date.isoformat(), d.kind, d.name] for d in self.days.order_by("date")
-        ]
+        state["days"] = [[d.date.isoformat(), d.kind, d.name] for d in self.days.order_by("date")]
         return state
 
 
@@ -70,8 +68,9 @@ class OfficeHours(Evidenced):
     unit = models.OneToOneField(
         "org.Unit", on_delete=models.CASCADE, related_name="office_hours", verbose_name="服务中心"
     )
-    sessions = models.CharField("办公时段", max_length=100, default="09:00-12:00,13:30-17:30",
-                                help_text="如 09:00-12:00,13:30-17:30")
+    sessions = models.CharField(
+        "办公时段", max_length=100, default="09:00-12:00,13:30-17:30", help_text="如 09:00-12:00,13:30-17:30"
+    )
 
     class Meta:
         verbose_name = "办公时间"

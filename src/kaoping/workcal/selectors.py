@@ -61,8 +61,11 @@ def get_calendar(*, unit: Unit | None = None) -> WorkCalendar:
         else:
             make_up.append(day.date)
     calendar = WorkCalendar(
-        holidays=holidays, make_up_workdays=make_up, published_years=published,
-        office_hours=hours, tz=local_zone(),
+        holidays=holidays,
+        make_up_workdays=make_up,
+        published_years=published,
+        office_hours=hours,
+        tz=local_zone(),
     )
     with _lock:
         _cache[key] = (time.monotonic(), calendar)
@@ -83,7 +86,9 @@ class CalendarCell:
         return self.kind in (PureDayKind.WORKDAY, PureDayKind.MAKE_UP_WORKDAY)
 
 
-def month_weeks(year: int, month: int, *, today: dt.date, unit: Unit | None = None) -> list[list[CalendarCell]]:
+def month_weeks(
+    year: int, month: int, *, today: dt.date, unit: Unit | None = None
+) -> list[list[CalendarCell]]:
     """The month as weeks (Monday first), each day with its kind, for the calendar page."""
     calendar = get_calendar(unit=unit)
     first = dt.date(year, month, 1)
@@ -93,11 +98,16 @@ def month_weeks(year: int, month: int, *, today: dt.date, unit: Unit | None = No
     while True:
         week = []
         for _ in range(7):
-            week.append(CalendarCell(
-                date=day, kind=calendar.day_kind(day), name=calendar.holiday_name(day),
-                provisional=calendar.is_provisional(day), in_month=day.month == month,
-                is_today=day == today,
-            ))
+            week.append(
+                CalendarCell(
+                    date=day,
+                    kind=calendar.day_kind(day),
+                    name=calendar.holiday_name(day),
+                    provisional=calendar.is_provisional(day),
+                    in_month=day.month == month,
+                    is_today=day == today,
+                )
+            )
             day += dt.timedelta(days=1)
         weeks.append(week)
         if day.month != month:

@@ -38,8 +38,11 @@ def calendar_year_set(
     """Publish (or replace) one year's arrangement: ``days`` are (date, 'holiday'|'workday', name)."""
     for day, kind, _ in days:
         if day.year != year or kind not in DayKind.values:
-            raise KaopingError(ErrorCode.INVALID, what=f"arrangement of {year}",
-                               why=f"{day.isoformat()} {kind!r} does not belong to it")
+            raise KaopingError(
+                ErrorCode.INVALID,
+                what=f"arrangement of {year}",
+                why=f"{day.isoformat()} {kind!r} does not belong to it",
+            )
     with transaction.atomic():
         record, _ = CalendarYear.objects.update_or_create(
             year=year, defaults={"published": True, "source": source, "note": note}
@@ -68,8 +71,13 @@ def calendar_seed_from_package(*, actor: Actor) -> list[int]:
     created = []
     with transaction.atomic():
         for year in sorted(set(by_year) - existing):
-            calendar_year_set(actor=actor, year=year, days=sorted(by_year[year]),
-                              source=CalendarSource.PACKAGE, note="chinese-calendar")
+            calendar_year_set(
+                actor=actor,
+                year=year,
+                days=sorted(by_year[year]),
+                source=CalendarSource.PACKAGE,
+                note="chinese-calendar",
+            )
             created.append(year)
     return created
 
@@ -96,20 +104,30 @@ def calendar_import_file(*, actor: Actor, path: Path) -> list[int]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise KaopingError(ErrorCode.BAD_FILE, what="calendar arrangement", where=str(path),
-                           why=f"cannot be read: {exc}") from None
+        raise KaopingError(
+            ErrorCode.BAD_FILE, what="calendar arrangement", where=str(path), why=f"cannot be read: {exc}"
+        ) from None
     arrangement = parse_arrangement(text, source=path.name)
     with transaction.atomic():
         for year, days in sorted(arrangement.years.items()):
-            calendar_year_set(actor=actor, year=year, days=sorted(days), source=CalendarSource.IMPORT,
-                              note=f"imported from {path.name}")
+            calendar_year_set(
+                actor=actor,
+                year=year,
+                days=sorted(days),
+                source=CalendarSource.IMPORT,
+                note=f"imported from {path.name}",
+            )
     return sorted(arrangement.years)
 
 
 def office_hours_set(*, actor: Actor, unit: Unit, sessions: str) -> OfficeHours:
     if unit.kind != UnitKind.CENTRE:
-        raise KaopingError(ErrorCode.INVALID, what="office hours", where=unit.code,
-                           why="office hours are set per service centre")
+        raise KaopingError(
+            ErrorCode.INVALID,
+            what="office hours",
+            where=unit.code,
+            why="office hours are set per service centre",
+        )
     try:
         normalised = str(PureOfficeHours.parse(sessions))
     except CalendarError as exc:

@@ -24,13 +24,20 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
     prev_year, prev_month = (year - 1, 12) if month == 1 else (year, month - 1)
     next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
     cells = [c for w in weeks for c in w if c.in_month]
-    return render(request, "workcal/month.html", {
-        "year": year, "month": month, "weeks": weeks,
-        "provisional": year not in calendar.published_years,
-        "workday_count": sum(1 for c in cells if c.is_workday),
-        "holidays": [c for c in cells if c.name and c.kind == "holiday"],
-        "make_up_days": [c for c in cells if c.kind == "make_up_workday"],
-        "prev": (prev_year, prev_month), "next": (next_year, next_month),
-        "office_hours": str(calendar.office_hours),
-        "years": published_years(),
-    })
+    return render(
+        request,
+        "workcal/month.html",
+        {
+            "year": year,
+            "month": month,
+            "weeks": weeks,
+            "provisional": year not in calendar.published_years,
+            "workday_count": sum(1 for c in cells if c.is_workday),
+            "holidays": [c for c in cells if c.name and c.kind == "holiday"],
+            "make_up_days": [c for c in cells if c.kind == "make_up_workday"],
+            "prev": (prev_year, prev_month),
+            "next": (next_year, next_month),
+            "office_hours": str(calendar.office_hours),
+            "years": published_years(),
+        },
+    )

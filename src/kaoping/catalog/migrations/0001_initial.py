@@ -5,31 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Matter',
+            name="Matter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=60, unique=True, verbose_name='事项编码')),
-                ('name', models.CharField(max_length=200, verbose_name='事项名称')),
-                ('kind', models.CharField(choices=[('immediate', '即办件'), ('committed', '承诺件'), ('joint', '联办件')], max_length=20, verbose_name='办件类型')),
-                ('limit_amount', models.PositiveIntegerField(blank=True, null=True, verbose_name='承诺时限')),
-                ('limit_unit', models.CharField(blank=True, choices=[('wmin', '个工作分钟'), ('wh', '个工作小时'), ('wd', '个工作日'), ('h', '小时')], max_length=10, verbose_name='时限单位')),
-                ('channels', models.JSONField(default=list, verbose_name='办理渠道')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='matters', to='org.unit', verbose_name='责任单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=60, unique=True, verbose_name="事项编码")),
+                ("name", models.CharField(max_length=200, verbose_name="事项名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("immediate", "即办件"), ("committed", "承诺件"), ("joint", "联办件")],
+                        max_length=20,
+                        verbose_name="办件类型",
+                    ),
+                ),
+                ("limit_amount", models.PositiveIntegerField(blank=True, null=True, verbose_name="承诺时限")),
+                (
+                    "limit_unit",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("wmin", "个工作分钟"),
+                            ("wh", "个工作小时"),
+                            ("wd", "个工作日"),
+                            ("h", "小时"),
+                        ],
+                        max_length=10,
+                        verbose_name="时限单位",
+                    ),
+                ),
+                ("channels", models.JSONField(default=list, verbose_name="办理渠道")),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="matters",
+                        to="org.unit",
+                        verbose_name="责任单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '事项',
-                'verbose_name_plural': '事项',
-                'ordering': ['code'],
+                "verbose_name": "事项",
+                "verbose_name_plural": "事项",
+                "ordering": ["code"],
             },
         ),
     ]

@@ -4,45 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='EvidenceHead',
+            name="EvidenceHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('seq', models.BigIntegerField(default=0)),
-                ('hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("seq", models.BigIntegerField(default=0)),
+                (
+                    "hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '存证链头',
-                'verbose_name_plural': '存证链头',
+                "verbose_name": "存证链头",
+                "verbose_name_plural": "存证链头",
             },
         ),
         migrations.CreateModel(
-            name='EvidenceEntry',
+            name="EvidenceEntry",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='序号')),
-                ('at', models.DateTimeField(verbose_name='时间')),
-                ('actor', models.CharField(max_length=150, verbose_name='操作人')),
-                ('actor_id', models.BigIntegerField(blank=True, null=True, verbose_name='操作人编号')),
-                ('action', models.CharField(max_length=80, verbose_name='动作')),
-                ('object_type', models.CharField(max_length=80, verbose_name='对象类型')),
-                ('object_id', models.CharField(max_length=120, verbose_name='对象编号')),
-                ('digest', models.CharField(max_length=64, verbose_name='状态摘要')),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('prev_hash', models.CharField(max_length=64, verbose_name='前一哈希')),
-                ('hash', models.CharField(max_length=64, unique=True, verbose_name='哈希')),
+                ("seq", models.BigIntegerField(primary_key=True, serialize=False, verbose_name="序号")),
+                ("at", models.DateTimeField(verbose_name="时间")),
+                ("actor", models.CharField(max_length=150, verbose_name="操作人")),
+                ("actor_id", models.BigIntegerField(blank=True, null=True, verbose_name="操作人编号")),
+                ("action", models.CharField(max_length=80, verbose_name="动作")),
+                ("object_type", models.CharField(max_length=80, verbose_name="对象类型")),
+                ("object_id", models.CharField(max_length=120, verbose_name="对象编号")),
+                ("digest", models.CharField(max_length=64, verbose_name="状态摘要")),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
+                ("prev_hash", models.CharField(max_length=64, verbose_name="前一哈希")),
+                ("hash", models.CharField(max_length=64, unique=True, verbose_name="哈希")),
             ],
             options={
-                'verbose_name': '存证记录',
-                'verbose_name_plural': '存证记录',
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['object_type', 'object_id', 'seq'], name='evidence_ev_object__1e717d_idx')],
+                "verbose_name": "存证记录",
+                "verbose_name_plural": "存证记录",
+                "ordering": ["seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id", "seq"], name="evidence_ev_object__1e717d_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,53 +14,161 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='编码')),
-                ('name', models.CharField(max_length=120, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('region', '行政区划'), ('centre', '政务服务中心'), ('department', '科室/部门'), ('window', '窗口'), ('hotline_centre', '热线中心'), ('handling_unit', '承办单位')], max_length=20, verbose_name='类型')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=400, verbose_name='路径')),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='层级')),
-                ('region_code', models.CharField(blank=True, max_length=12, verbose_name='行政区划代码')),
-                ('department_kind', models.CharField(blank=True, choices=[('internal_service', '内部服务型'), ('external_service', '对外服务型'), ('professional_support', '专业支撑型')], max_length=30, verbose_name='部门类型')),
-                ('active', models.BooleanField(default=True, verbose_name='启用')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='org.unit', verbose_name='上级')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="编码")),
+                ("name", models.CharField(max_length=120, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("region", "行政区划"),
+                            ("centre", "政务服务中心"),
+                            ("department", "科室/部门"),
+                            ("window", "窗口"),
+                            ("hotline_centre", "热线中心"),
+                            ("handling_unit", "承办单位"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        db_index=True, default="", editable=False, max_length=400, verbose_name="路径"
+                    ),
+                ),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False, verbose_name="层级")),
+                ("region_code", models.CharField(blank=True, max_length=12, verbose_name="行政区划代码")),
+                (
+                    "department_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("internal_service", "内部服务型"),
+                            ("external_service", "对外服务型"),
+                            ("professional_support", "专业支撑型"),
+                        ],
+                        max_length=30,
+                        verbose_name="部门类型",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="org.unit",
+                        verbose_name="上级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '单位',
-                'verbose_name_plural': '单位',
-                'ordering': ['path'],
+                "verbose_name": "单位",
+                "verbose_name_plural": "单位",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Staff',
+            name="Staff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='姓名')),
-                ('employee_no', models.CharField(max_length=40, unique=True, verbose_name='工号')),
-                ('active', models.BooleanField(default=True, verbose_name='在岗')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='staff', to=settings.AUTH_USER_MODEL, verbose_name='登录账号')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='org.unit', verbose_name='所在单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, verbose_name="姓名")),
+                ("employee_no", models.CharField(max_length=40, unique=True, verbose_name="工号")),
+                ("active", models.BooleanField(default=True, verbose_name="在岗")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="staff",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登录账号",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="org.unit",
+                        verbose_name="所在单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工作人员',
-                'verbose_name_plural': '工作人员',
-                'ordering': ['unit__path', 'employee_no'],
+                "verbose_name": "工作人员",
+                "verbose_name_plural": "工作人员",
+                "ordering": ["unit__path", "employee_no"],
             },
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('centre_director', '中心主任'), ('department_head', '科室负责人'), ('window_staff', '窗口人员'), ('call_taker', '话务受理员'), ('monitor', '质检监督员'), ('hall_manager', '大厅主管'), ('evaluator', '第三方评估人员'), ('auditor', '审计人员')], max_length=30, verbose_name='角色')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to='org.unit', verbose_name='单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("centre_director", "中心主任"),
+                            ("department_head", "科室负责人"),
+                            ("window_staff", "窗口人员"),
+                            ("call_taker", "话务受理员"),
+                            ("monitor", "质检监督员"),
+                            ("hall_manager", "大厅主管"),
+                            ("evaluator", "第三方评估人员"),
+                            ("auditor", "审计人员"),
+                        ],
+                        max_length=30,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roles",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to="org.unit",
+                        verbose_name="单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '角色授权',
-                'verbose_name_plural': '角色授权',
-                'constraints': [models.UniqueConstraint(fields=('user', 'role', 'unit'), name='unique_role_assignment')],
+                "verbose_name": "角色授权",
+                "verbose_name_plural": "角色授权",
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "role", "unit"), name="unique_role_assignment")
+                ],
             },
         ),
     ]

@@ -5,53 +5,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarYear',
+            name="CalendarYear",
             fields=[
-                ('year', models.PositiveSmallIntegerField(primary_key=True, serialize=False, verbose_name='年份')),
-                ('published', models.BooleanField(default=True, verbose_name='已发布')),
-                ('source', models.CharField(choices=[('package', 'chinese-calendar 软件包'), ('admin', '后台录入'), ('import', '文件导入')], max_length=20, verbose_name='来源')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='依据')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(primary_key=True, serialize=False, verbose_name="年份"),
+                ),
+                ("published", models.BooleanField(default=True, verbose_name="已发布")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("package", "chinese-calendar 软件包"),
+                            ("admin", "后台录入"),
+                            ("import", "文件导入"),
+                        ],
+                        max_length=20,
+                        verbose_name="来源",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="依据")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '年度放假安排',
-                'verbose_name_plural': '年度放假安排',
-                'ordering': ['year'],
+                "verbose_name": "年度放假安排",
+                "verbose_name_plural": "年度放假安排",
+                "ordering": ["year"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('date', models.DateField(primary_key=True, serialize=False, verbose_name='日期')),
-                ('kind', models.CharField(choices=[('holiday', '节假日'), ('workday', '调休上班')], max_length=10, verbose_name='类型')),
-                ('name', models.CharField(blank=True, max_length=40, verbose_name='名称')),
-                ('year', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='workcal.calendaryear', verbose_name='年份')),
+                ("date", models.DateField(primary_key=True, serialize=False, verbose_name="日期")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("holiday", "节假日"), ("workday", "调休上班")],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=40, verbose_name="名称")),
+                (
+                    "year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="workcal.calendaryear",
+                        verbose_name="年份",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '节假日/调休日',
-                'verbose_name_plural': '节假日/调休日',
-                'ordering': ['date'],
+                "verbose_name": "节假日/调休日",
+                "verbose_name_plural": "节假日/调休日",
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='OfficeHours',
+            name="OfficeHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sessions', models.CharField(default='09:00-12:00,13:30-17:30', help_text='如 09:00-12:00,13:30-17:30', max_length=100, verbose_name='办公时段')),
-                ('unit', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='office_hours', to='org.unit', verbose_name='服务中心')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sessions",
+                    models.CharField(
+                        default="09:00-12:00,13:30-17:30",
+                        help_text="如 09:00-12:00,13:30-17:30",
+                        max_length=100,
+                        verbose_name="办公时段",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="office_hours",
+                        to="org.unit",
+                        verbose_name="服务中心",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '办公时间',
-                'verbose_name_plural': '办公时间',
+                "verbose_name": "办公时间",
+                "verbose_name_plural": "办公时间",
             },
         ),
     ]
