@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.factories import OrgTree, build_org
@@ -20,3 +22,14 @@ def calendar_db(db):
 @pytest.fixture
 def org(db) -> OrgTree:
     return build_org()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say loudly which browser tests did not run and what they need."""
+    from tests.web.browser import CHROMIUM, HOW_TO_INSTALL, chromium_available
+
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
+    if skipped and not chromium_available():
+        terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(f"{len(skipped)} browser test(s) did not run: chromium not found at {CHROMIUM}.")
+        terminalreporter.write_line(f"To run them, {HOW_TO_INSTALL}.")

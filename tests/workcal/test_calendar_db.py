@@ -135,3 +135,10 @@ def test_office_hours_per_centre(calendar_db, org):
         office_hours_set(actor=org.admin, unit=org.window_a, sessions="08:30-12:00")
     with pytest.raises(KaopingError, match="ends before it starts"):
         office_hours_set(actor=org.admin, unit=org.centre, sessions="12:00-08:30")
+
+
+def test_seeded_days_carry_their_chinese_names(calendar_db):
+    calendar = get_calendar()
+    assert calendar.holiday_name(dt.date(2026, 2, 17)) == "春节"
+    assert calendar.holiday_name(dt.date(2025, 10, 1)) == "国庆节"
+    assert CalendarDay.objects.get(date=dt.date(2026, 2, 14)).name == "春节调休"

@@ -95,8 +95,9 @@ _NAMES = {
 
 
 def _holiday_name(holiday: object) -> str:
-    value = getattr(holiday, "value", None)
-    return _NAMES.get(str(value), str(value or ""))
+    # The package gives plain English strings (or Holiday enums in some releases).
+    value = str(getattr(holiday, "value", holiday) or "")
+    return _NAMES.get(value, value)
 
 
 def calendar_import_file(*, actor: Actor, path: Path) -> list[int]:

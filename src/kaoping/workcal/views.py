@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from kaoping.core import clock
 from kaoping.workcal.calendar import CalendarError
@@ -39,5 +40,6 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
             "next": (next_year, next_month),
             "office_hours": str(calendar.office_hours),
             "years": published_years(),
+        "weekdays": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
         },
     )
