@@ -31,5 +31,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
     if skipped and not chromium_available():
         terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(f"{len(skipped)} browser test(s) did not run: chromium not found at {CHROMIUM}.")
+        terminalreporter.write_line(
+            f"{len(skipped)} browser test(s) did not run: chromium not found at {CHROMIUM}."
+        )
         terminalreporter.write_line(f"To run them, {HOW_TO_INSTALL}.")

@@ -9,7 +9,8 @@ def settings_of(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("SECRET_KEY", "DEBUG", "KAOPING_ALLOW_INSECURE_KEY", "DJANGO_SETTINGS_MODULE")
+        if k
+        not in ("SECRET_KEY", "DEBUG", "KAOPING_ALLOW_INSECURE_KEY", "DJANGO_SETTINGS_MODULE", "DATABASE_URL")
     }
     code = (
         "from kaoping.config import settings as s; "

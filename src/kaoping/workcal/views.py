@@ -40,6 +40,6 @@ def month_view(request: HttpRequest, year: int | None = None, month: int | None 
             "next": (next_year, next_month),
             "office_hours": str(calendar.office_hours),
             "years": published_years(),
-        "weekdays": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
+            "weekdays": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
         },
     )

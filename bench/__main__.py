@@ -1,0 +1,34 @@
+"""`make bench`: run every benchmark (or those named with --only) and write var/bench/NAME.json.
+
+python -m bench [--only NAME[,NAME]] [-- benchmark flags, e.g. --pairs 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bench import calendar_due
+
+BENCHMARKS: dict[str, Callable[[list[str]], dict[str, Any]]] = {
+    calendar_due.NAME: calendar_due.run,
+}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("--only", help="comma-separated benchmark names: " + ", ".join(BENCHMARKS))
+    args, rest = parser.parse_known_args(argv)
+    names = args.only.split(",") if args.only else list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    for name in names:
+        BENCHMARKS[name](rest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
