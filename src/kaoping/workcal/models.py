@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from kaoping.evidence.registry import Evidenced, model_state
+from kaoping.workcal.calendar import CalendarError
+from kaoping.workcal.calendar import OfficeHours as PureOfficeHours
 
 
 class CalendarSource(models.TextChoices):
@@ -61,6 +64,15 @@ class CalendarDay(models.Model):
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
 
+    def clean(self) -> None:
+        errors = {}
+        if self.date and self.year_id and self.date.year != self.year_id:
+            errors["date"] = f"{self.date} 不属于 {self.year_id} 年"
+        if self.date and self.kind == DayKind.WORKDAY and self.date.weekday() < 5:
+            errors["kind"] = f"{self.date} 是工作日（周一至周五），调休上班日应为周六或周日"
+        if errors:
+            raise ValidationError(errors)
+
 
 class OfficeHours(Evidenced):
     """Office sessions of a centre, e.g. 09:00–12:00 and 13:30–17:30 (lunch break between)."""
@@ -78,3 +90,11 @@ class OfficeHours(Evidenced):
 
     def __str__(self) -> str:
         return f"{self.unit}: {self.sessions}"
+
+    def clean(self) -> None:
+        try:
+            self.sessions = str(PureOfficeHours.parse(self.sessions))
+        except CalendarError as exc:
+            raise ValidationError({"sessions": str(exc)}) from None
+        if self.unit_id and self.unit.kind != "centre":
+            raise ValidationError({"unit": "办公时间按政务服务中心设置"})
