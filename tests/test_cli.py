@@ -131,3 +131,10 @@ def test_serve_refuses_to_start_without_a_secret_key(tmp_path):
     done = kaoping(tmp_path, "serve", "--port", "8999")
     assert done.returncode != 0
     assert "SECRET_KEY is required" in done.stderr
+
+
+def test_before_setup_the_calendar_says_what_to_run(tmp_path):
+    done = kaoping(tmp_path, "calendar", "is-workday", "2026-03-02")
+    assert done.returncode == 2
+    assert "run `kaoping setup`" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -8,9 +8,10 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
-# object type → loader of its current state (None when the object no longer exists)
-StateLoader = Callable[[str], dict[str, Any] | None]
+# object type → loader of the current states of many objects at once (absent when deleted)
+StateLoader = Callable[[list[str]], dict[str, dict[str, Any]]]
 _loaders: dict[str, StateLoader] = {}
+BULK = 500
 
 
 class Evidenced(models.Model):
@@ -47,9 +48,13 @@ def loader_for(type_name: str) -> StateLoader | None:
 
 
 def _model_loader(model: type[Evidenced]) -> StateLoader:
-    def load(object_id: str) -> dict[str, Any] | None:
-        instance = model._default_manager.filter(pk=object_id).first()
-        return None if instance is None else instance.evidence_state()
+    def load(object_ids: list[str]) -> dict[str, dict[str, Any]]:
+        states: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(object_ids), BULK):
+            chunk = object_ids[start : start + BULK]
+            for instance in model._default_manager.filter(pk__in=chunk):
+                states[str(instance.pk)] = instance.evidence_state()
+        return states
 
     return load
 

@@ -74,20 +74,26 @@ def verify_chain(*, chunk_size: int = 5000) -> Report:
                 )
             )
 
-    for (type_name, object_id), (seq, action, logged) in last.items():
-        report.objects += 1
+    by_type: dict[str, list[str]] = {}
+    for type_name, object_id in last:
+        by_type.setdefault(type_name, []).append(object_id)
+    for type_name, object_ids in by_type.items():
+        report.objects += len(object_ids)
         loader = loader_for(type_name)
         if loader is None:
             continue
-        state = loader(object_id)
-        if state is None and action != "delete":
-            report.problems.append(Problem(seq, f"{type_name}:{object_id} was deleted without an entry"))
-        elif state is not None and digest(state) != logged:
-            report.problems.append(
-                Problem(
-                    seq,
-                    f"{type_name}:{object_id} was changed behind the log's back "
-                    f"(its stored state no longer matches this entry, its last)",
+        states = loader(object_ids)
+        for object_id in object_ids:
+            seq, action, logged = last[(type_name, object_id)]
+            state = states.get(object_id)
+            if state is None and action != "delete":
+                report.problems.append(Problem(seq, f"{type_name}:{object_id} was deleted without an entry"))
+            elif state is not None and digest(state) != logged:
+                report.problems.append(
+                    Problem(
+                        seq,
+                        f"{type_name}:{object_id} was changed behind the log's back "
+                        f"(its stored state no longer matches this entry, its last)",
+                    )
                 )
-            )
     return report

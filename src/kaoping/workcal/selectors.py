@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError
 
 from kaoping.core.clock import local_zone
 from kaoping.core.errors import ErrorCode, KaopingError
@@ -46,7 +47,14 @@ def get_calendar(*, unit: Unit | None = None) -> WorkCalendar:
         hit = _cache.get(key)
         if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
-    published = list(CalendarYear.objects.filter(published=True).values_list("year", flat=True))
+    try:
+        published = list(CalendarYear.objects.filter(published=True).values_list("year", flat=True))
+    except DatabaseError:
+        raise KaopingError(
+            ErrorCode.CALENDAR_NOT_LOADED,
+            what="working-time calendar",
+            why="the database is not set up: run `kaoping setup` (or `make demo` / `make test`)",
+        ) from None
     if not published:
         raise KaopingError(
             ErrorCode.CALENDAR_NOT_LOADED,
