@@ -41,5 +41,10 @@ def browser_page(transactional_db: None) -> Iterator[object]:
         try:
             yield page
         finally:
+            # Inside Playwright's event loop the ORM hands out connections of their own (asgiref's
+            # context-local storage); close them here or PostgreSQL cannot drop the test database.
+            from django.db import connections
+
+            connections.close_all()
             browser.close()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
