@@ -72,16 +72,16 @@ def test_the_admin_refuses_a_make_up_day_on_a_weekday(org, calendar_db):
 def test_api_due_and_its_errors(org, calendar_db):
     client = Client()
     client.force_login(org.head_a)
-    ok = client.get("/api/calendar/due", {"start": "2025-09-26T10:00:00+08:00", "working_days": 3})
+    ok = client.get("/api/calendar/due", {"start": "2025-09-26T10:00:00+08:00", "working_days": "3"})
     assert ok.json() == {"due": "2025-09-30T17:30:00+08:00", "provisional": False}
-    naive = client.get("/api/calendar/due", {"start": "2025-09-26T10:00", "working_days": 3})
+    naive = client.get("/api/calendar/due", {"start": "2025-09-26T10:00", "working_days": "3"})
     assert naive.status_code == 400 and naive.json()["error"]["code"] == "naive_datetime"
-    garbage = client.get("/api/calendar/due", {"start": "soon", "working_days": 3})
+    garbage = client.get("/api/calendar/due", {"start": "soon", "working_days": "3"})
     assert garbage.status_code == 400 and "not an ISO 8601" in garbage.json()["error"]["why"]
-    absurd = client.get("/api/calendar/due", {"start": "2025-09-26T10:00:00+08:00", "working_days": -1})
+    absurd = client.get("/api/calendar/due", {"start": "2025-09-26T10:00:00+08:00", "working_days": "-1"})
     assert absurd.status_code == 400 and "out of range" in absurd.json()["error"]["why"]
     both = client.get(
-        "/api/calendar/due", {"start": "2025-09-26T10:00:00+08:00", "working_days": 1, "working_hours": 2}
+        "/api/calendar/due", {"start": "2025-09-26T10:00:00+08:00", "working_days": "1", "working_hours": "2"}
     )
     assert both.status_code == 400
     days = client.get("/api/calendar/days/2026/2").json()

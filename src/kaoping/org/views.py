@@ -6,8 +6,6 @@ from django.shortcuts import render
 
 from kaoping.catalog.selectors import matter_list
 from kaoping.core.errors import KaopingError
-from kaoping.core.masking import mask_name
-from kaoping.core.permissions import sees_personal_data
 from kaoping.org import selectors
 from kaoping.org.models import UnitKind
 
@@ -15,7 +13,10 @@ from kaoping.org.models import UnitKind
 @login_required
 def unit_list_view(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind") or None
-    units = selectors.unit_list(user=request.user, kind=kind)
+    units = list(selectors.unit_list(user=request.user, kind=kind))
+    top = min((u.depth for u in units), default=0)
+    for unit in units:
+        unit.indent = unit.depth - top  # type: ignore[attr-defined]
     return render(request, "org/unit_list.html", {"units": units, "kinds": UnitKind.choices, "kind": kind})
 
 
@@ -25,16 +26,9 @@ def unit_detail_view(request: HttpRequest, unit_id: int) -> HttpResponse:
         unit = selectors.unit_get(user=request.user, unit_id=unit_id)
     except KaopingError:
         raise Http404("no such unit in your scope") from None
-    show_names = sees_personal_data(request.user, unit)
-    staff = [
-        {
-            "name": s.name if show_names else mask_name(s.name),
-            "employee_no": s.employee_no,
-            "unit": s.unit,
-            "active": s.active,
-        }
-        for s in selectors.staff_list(user=request.user, unit=unit)
-    ]
+    # Staff names are the organisation's own data, shown to everyone in scope; citizens' personal
+    # data (cases, ratings, tickets) is what gets masked.
+    staff = selectors.staff_list(user=request.user, unit=unit)
     return render(
         request,
         "org/unit_detail.html",
