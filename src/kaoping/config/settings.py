@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kaoping.org",
     "kaoping.workcal",
     "kaoping.catalog",
+    "kaoping.cases",
     "kaoping.web",
 ]
 

@@ -1,0 +1,318 @@
+"""A case's timeline from its events: each timed node's due instant in working time, the pauses that
+stop its clock, approved extensions, its status and the overtime breaker (R0.4). Pure: no Django.
+
+The events may come in any order; ``evaluate`` sorts them, so recomputing after a late or
+out-of-order event is just evaluating again (duplicates are dropped before, by their ids).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from kaoping.workcal.calendar import WorkCalendar
+from kaoping.workcal.limits import Limit, LimitUnit
+
+DUE_SOON_SHARE = 0.8  # share of the limit used when a node counts as due soon
+BREAKER_SHARE = 1.3  # R0.4: a step more than 30% over its limit trips the breaker
+
+
+class EventKind(StrEnum):
+    APPOINTMENT_MADE = "appointment_made"
+    APPOINTMENT_RESPONDED = "appointment_responded"
+    ARRIVED = "arrived"
+    ACCEPTED = "accepted"
+    HANDLED = "handled"
+    DELIVERED = "delivered"
+    PAUSE_STARTED = "pause_started"
+    PAUSE_ENDED = "pause_ended"
+    EXTENSION_GRANTED = "extension_granted"
+    TRIP = "trip"
+    RESUBMISSION = "resubmission"
+    ONE_TIME_NOTICE = "one_time_notice"
+    NODE_STARTED = "node_started"
+    NODE_FINISHED = "node_finished"
+
+
+class PauseKind(StrEnum):
+    SUPPLEMENT = "supplement"  # 补正: waiting for the applicant's documents
+    EXPERT_REVIEW = "expert_review"
+    HEARING = "hearing"
+
+
+class NodeStatus(StrEnum):
+    PENDING = "pending"  # not started
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    DONE_ON_TIME = "done_on_time"
+    DONE_LATE = "done_late"
+
+
+# The four timed nodes of R0.4: (code, event that starts it, event that ends it).
+TIMED_NODES: tuple[tuple[str, EventKind, EventKind], ...] = (
+    ("appointment_response", EventKind.APPOINTMENT_MADE, EventKind.APPOINTMENT_RESPONDED),
+    ("acceptance", EventKind.ARRIVED, EventKind.ACCEPTED),
+    ("handling", EventKind.ACCEPTED, EventKind.HANDLED),
+    ("result_delivery", EventKind.HANDLED, EventKind.DELIVERED),
+)
+PAUSABLE_NODE = "handling"
+
+
+@dataclass(frozen=True, order=True)
+class Event:
+    at: dt.datetime
+    kind: EventKind
+    node: str = ""
+    pause_kind: str = ""
+    reason: str = ""
+    approver: str = ""
+    limit: str = ""
+
+
+@dataclass(frozen=True)
+class Pause:
+    kind: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Extension:
+    node: str
+    at: dt.datetime
+    reason: str
+    approver: str
+    limit: Limit
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    code: str
+    limit: Limit
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    due_at: dt.datetime | None
+    provisional: bool
+    status: NodeStatus
+    used_share: float  # working time used / allowed (after pauses), at the end or now
+    paused_seconds: int
+    due_soon_at: dt.datetime | None  # when the node becomes due soon (None once ended or paused)
+    breaker_at: dt.datetime | None  # when its overrun passes the breaker share
+    extended: bool
+
+    @property
+    def breaker(self) -> bool:
+        return self.used_share > BREAKER_SHARE
+
+
+@dataclass
+class Timeline:
+    nodes: list[NodeResult]
+    pauses: list[Pause] = field(default_factory=list)
+    extensions: list[Extension] = field(default_factory=list)
+    trips: int = 1
+    resubmissions: int = 0
+    one_time_notice: bool = False
+    custom_nodes: list[tuple[str, dt.datetime | None, dt.datetime | None]] = field(default_factory=list)
+
+    def node(self, code: str) -> NodeResult:
+        return next(n for n in self.nodes if n.code == code)
+
+    @property
+    def current(self) -> NodeResult | None:
+        """The running node whose deadline matters now (the latest one started and not ended)."""
+        running = [n for n in self.nodes if n.started_at is not None and n.ended_at is None]
+        return running[-1] if running else None
+
+    @property
+    def closed(self) -> bool:
+        return self.node("handling").ended_at is not None
+
+    @property
+    def overdue(self) -> bool:
+        return any(n.status in (NodeStatus.OVERDUE, NodeStatus.DONE_LATE) for n in self.nodes)
+
+
+def _first(events: Sequence[Event], kind: EventKind) -> dt.datetime | None:
+    return next((e.at for e in events if e.kind is kind), None)
+
+
+def _pauses(events: Sequence[Event]) -> list[Pause]:
+    """Pair each pause start with the next pause end (sorted events)."""
+    pauses: list[Pause] = []
+    open_start: Event | None = None
+    for event in events:
+        if event.kind is EventKind.PAUSE_STARTED and open_start is None:
+            open_start = event
+        elif event.kind is EventKind.PAUSE_ENDED and open_start is not None:
+            pauses.append(Pause(open_start.pause_kind, open_start.at, event.at))
+            open_start = None
+    if open_start is not None:
+        pauses.append(Pause(open_start.pause_kind, open_start.at, None))
+    return pauses
+
+
+def evaluate(
+    raw_events: Iterable[Event],
+    *,
+    limits: dict[str, Limit],
+    calendar: WorkCalendar,
+    now: dt.datetime,
+    received_at: dt.datetime,
+    due_soon_share: float = DUE_SOON_SHARE,
+) -> Timeline:
+    """The timeline of one case as of ``now``. ``limits`` gives each timed node's limit."""
+    events = sorted(raw_events)
+    pauses = _pauses(events)
+    extensions = [
+        Extension(e.node or PAUSABLE_NODE, e.at, e.reason, e.approver, Limit.parse(e.limit))
+        for e in events
+        if e.kind is EventKind.EXTENSION_GRANTED
+    ]
+    nodes = []
+    for code, start_kind, end_kind in TIMED_NODES:
+        start = _first(events, start_kind)
+        if code == "acceptance" and start is None and _first(events, EventKind.ACCEPTED) is not None:
+            start = received_at  # online cases: the clock runs from submission
+        limit = limits[code]
+        granted = [x for x in extensions if x.node == code]
+        if granted:
+            limit = granted[-1].limit
+        node_pauses = pauses if code == PAUSABLE_NODE else []
+        nodes.append(
+            _node(
+                code,
+                limit,
+                start,
+                _first(events, end_kind),
+                node_pauses,
+                calendar,
+                now,
+                due_soon_share,
+                extended=bool(granted),
+            )
+        )
+    custom: dict[str, list[dt.datetime | None]] = {}
+    for event in events:
+        if event.kind in (EventKind.NODE_STARTED, EventKind.NODE_FINISHED) and event.node:
+            slot = custom.setdefault(event.node, [None, None])
+            index = 0 if event.kind is EventKind.NODE_STARTED else 1
+            slot[index] = slot[index] or event.at
+    return Timeline(
+        nodes=nodes,
+        pauses=pauses,
+        extensions=extensions,
+        trips=1 + sum(1 for e in events if e.kind is EventKind.TRIP),
+        resubmissions=sum(1 for e in events if e.kind is EventKind.RESUBMISSION),
+        one_time_notice=any(e.kind is EventKind.ONE_TIME_NOTICE for e in events),
+        custom_nodes=[(code, s, e) for code, (s, e) in custom.items()],
+    )
+
+
+def _node(
+    code: str,
+    limit: Limit,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    pauses: list[Pause],
+    calendar: WorkCalendar,
+    now: dt.datetime,
+    due_soon_share: float,
+    *,
+    extended: bool,
+) -> NodeResult:
+    if start is None:
+        return NodeResult(
+            code, limit, None, end, None, False, NodeStatus.PENDING, 0.0, 0, None, None, extended
+        )
+    natural = limit.unit is LimitUnit.NATURAL_HOURS
+    stop = end or now
+
+    def position(instant: dt.datetime) -> int:
+        """Seconds on the node's clock axis: real seconds for natural limits, office seconds else."""
+        if natural:
+            return int(instant.timestamp())
+        return calendar.working_seconds_between(start, instant)
+
+    # Without pauses the due instant comes straight from the limit; each pause that begins before
+    # the (moving) due instant pushes it back by the working time it lasted.
+    base = limit.due(calendar, start)
+    due, provisional = base.at, base.provisional
+    paused = 0
+    open_pause = False
+    for pause in sorted(pauses, key=lambda p: p.started_at):
+        pause_start = max(pause.started_at, start)
+        if pause_start >= min(due, stop):
+            continue
+        pause_end = pause.ended_at or now
+        if end is not None and pause_end > end:
+            pause_end = end
+        if pause.ended_at is None and end is None:
+            open_pause = True
+        length = max(position(pause_end) - position(pause_start), 0)
+        if length:
+            paused += length
+            shifted = _shift(calendar, due, length, limit, natural)
+            due, provisional = shifted.at, provisional or shifted.provisional
+    allowed = max(position(due) - position(start) - paused, 1)
+    used = max(position(stop) - position(start) - paused, 0)
+    share = used / allowed
+    if end is not None:
+        status = NodeStatus.DONE_ON_TIME if end <= due else NodeStatus.DONE_LATE
+        due_soon_at = breaker_at = None
+    elif open_pause:
+        status = NodeStatus.PAUSED
+        due_soon_at = breaker_at = None
+    else:
+        status = (
+            NodeStatus.OVERDUE
+            if now > due
+            else NodeStatus.DUE_SOON
+            if share >= due_soon_share
+            else NodeStatus.ON_TIME
+        )
+        due_soon_at = _after(calendar, start, round(allowed * due_soon_share) + paused, natural)
+        breaker_at = _after(calendar, start, round(allowed * BREAKER_SHARE) + paused + 1, natural)
+    return NodeResult(
+        code,
+        limit,
+        start,
+        end,
+        due,
+        provisional,
+        status,
+        round(share, 4),
+        paused,
+        due_soon_at,
+        breaker_at,
+        extended,
+    )
+
+
+def _shift(calendar: WorkCalendar, due: dt.datetime, seconds: int, limit: Limit, natural: bool) -> _Due:
+    if natural:
+        return _Due(due + dt.timedelta(seconds=seconds), False)
+    shifted = calendar.due_after_working_seconds(due, seconds)
+    if limit.unit is LimitUnit.WORKING_DAYS:
+        # A limit in working days ends at the close of office: so does its extension by a pause.
+        close = dt.datetime.combine(shifted.at.date(), calendar.office_hours.close, tzinfo=shifted.at.tzinfo)
+        return _Due(close, shifted.provisional)
+    return _Due(shifted.at, shifted.provisional)
+
+
+def _after(calendar: WorkCalendar, start: dt.datetime, seconds: int, natural: bool) -> dt.datetime:
+    if natural:
+        return start + dt.timedelta(seconds=seconds)
+    if seconds <= 0:
+        return start
+    return calendar.due_after_working_seconds(start, seconds).at
+
+
+@dataclass(frozen=True)
+class _Due:
+    at: dt.datetime
+    provisional: bool

@@ -1,0 +1,208 @@
+"""The one validation path for case records, whatever brought them (API, file, simulator).
+
+``validate`` turns a raw record (a dict of strings or JSON values) into a ``CaseRecord`` or an
+``EventRecord``, or raises ``RecordError`` saying which field is wrong and why. Lookups of codes
+(matters, units, staff) are passed in as dicts so a whole file is validated with no query per row.
+GB/T 39046-2020 field names are mapped to ours by ``from_gbt``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kaoping.cases.deadlines import EventKind, PauseKind
+from kaoping.workcal.calendar import CalendarError
+from kaoping.workcal.limits import Limit
+
+CHANNELS = ("window", "online", "home_visit")
+APPLICANT_KINDS = ("person", "legal_entity")
+MAX_ID = 80
+MAX_TEXT = 500
+
+
+class RecordError(ValueError):
+    def __init__(self, field: str, why: str) -> None:
+        self.field = field
+        self.why = why
+        super().__init__(f"{field}: {why}" if field else why)
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    source: str
+    external_id: str
+    matter_id: int
+    unit_id: int
+    staff_id: int | None
+    channel: str
+    applicant_kind: str
+    received_at: dt.datetime
+    applicant_name: str
+    applicant_phone: str
+    applicant_id_number: str
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    source: str
+    external_id: str
+    case_external_id: str
+    kind: EventKind
+    at: dt.datetime
+    node: str
+    detail: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Lookups:
+    matters: Mapping[str, tuple[int, int, tuple[str, ...]]]  # code → (id, owner unit id, channels)
+    units: Mapping[str, int]  # code → id
+    staff: Mapping[str, int]  # employee number → id
+
+
+def _text(record: Mapping[str, Any], name: str, *, required: bool = True, limit: int = MAX_ID) -> str:
+    value = record.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise RecordError(name, "is required")
+        return ""
+    if not isinstance(value, str | int):
+        raise RecordError(name, f"must be text, not {type(value).__name__}")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise RecordError(name, f"is longer than {limit} characters")
+    return text
+
+
+def parse_instant(value: Any, name: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        instant = value
+    else:
+        text = _text({name: value}, name)
+        try:
+            instant = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise RecordError(name, f"{text!r} is not an ISO 8601 instant") from None
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise RecordError(name, f"{instant.isoformat()} has no UTC offset (e.g. +08:00)")
+    return instant
+
+
+def _choice(record: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> str:
+    value = _text(record, name)
+    if value not in allowed:
+        raise RecordError(name, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def validate(record: Mapping[str, Any], lookups: Lookups) -> CaseRecord | EventRecord:
+    kind = _text(record, "type")
+    if kind == "case":
+        return _case(record, lookups)
+    if kind == "event":
+        return _event(record)
+    raise RecordError("type", f"{kind!r} is not 'case' or 'event'")
+
+
+def _case(record: Mapping[str, Any], lookups: Lookups) -> CaseRecord:
+    source, external_id = _text(record, "source", limit=40), _text(record, "id")
+    matter_code = _text(record, "matter")
+    if matter_code not in lookups.matters:
+        raise RecordError("matter", f"unknown matter {matter_code!r}")
+    matter_id, _, matter_channels = lookups.matters[matter_code]
+    unit_code = _text(record, "unit")
+    if unit_code not in lookups.units:
+        raise RecordError("unit", f"unknown unit {unit_code!r}")
+    channel = _choice(record, "channel", CHANNELS)
+    if channel not in matter_channels:
+        raise RecordError("channel", f"matter {matter_code} is not offered through {channel!r}")
+    staff_code = _text(record, "staff", required=False)
+    if staff_code and staff_code not in lookups.staff:
+        raise RecordError("staff", f"unknown employee number {staff_code!r}")
+    return CaseRecord(
+        source=source,
+        external_id=external_id,
+        matter_id=matter_id,
+        unit_id=lookups.units[unit_code],
+        staff_id=lookups.staff[staff_code] if staff_code else None,
+        channel=channel,
+        applicant_kind=_choice(record, "applicant_kind", APPLICANT_KINDS),
+        received_at=parse_instant(record.get("received_at"), "received_at"),
+        applicant_name=_text(record, "applicant_name", required=False, limit=100),
+        applicant_phone=_text(record, "applicant_phone", required=False, limit=30),
+        applicant_id_number=_text(record, "applicant_id_number", required=False, limit=30),
+    )
+
+
+def _event(record: Mapping[str, Any]) -> EventRecord:
+    raw_kind = _text(record, "event")
+    try:
+        kind = EventKind(raw_kind)
+    except ValueError:
+        raise RecordError("event", f"{raw_kind!r} is not a known event kind") from None
+    node = _text(record, "node", required=kind in (EventKind.NODE_STARTED, EventKind.NODE_FINISHED), limit=40)
+    detail: dict[str, str] = {}
+    if kind is EventKind.PAUSE_STARTED:
+        detail["pause_kind"] = _choice(record, "pause_kind", tuple(p.value for p in PauseKind))
+    if kind is EventKind.EXTENSION_GRANTED:
+        detail["approver"] = _text(record, "approver", limit=100)  # required: no approver, no extension
+        detail["reason"] = _text(record, "reason", limit=MAX_TEXT)
+        limit = _text(record, "limit")
+        try:
+            Limit.parse(limit)
+        except CalendarError as exc:
+            raise RecordError("limit", str(exc)) from None
+        detail["limit"] = limit
+    return EventRecord(
+        source=_text(record, "source", limit=40),
+        external_id=_text(record, "id", limit=120),
+        case_external_id=_text(record, "case"),
+        kind=kind,
+        at=parse_instant(record.get("at"), "at"),
+        node=node,
+        detail=detail,
+    )
+
+
+# GB/T 39046-2020 names of the fields we read (办件信息), and the standard's codes for some values.
+GBT_CASE_FIELDS = {
+    "办件编号": "id",
+    "事项编码": "matter",
+    "受理单位编码": "unit",
+    "办理渠道": "channel",
+    "申请人类型": "applicant_kind",
+    "申请人名称": "applicant_name",
+    "申请人证件号码": "applicant_id_number",
+    "联系电话": "applicant_phone",
+    "收件时间": "received_at",
+    "经办人工号": "staff",
+    "来源系统": "source",
+}
+GBT_VALUES = {
+    "channel": {
+        "窗口": "window",
+        "网上": "online",
+        "网上办理": "online",
+        "上门": "home_visit",
+        "1": "window",
+        "2": "online",
+        "3": "home_visit",
+    },
+    "applicant_kind": {"自然人": "person", "法人": "legal_entity", "1": "person", "2": "legal_entity"},
+}
+
+
+def from_gbt(record: Mapping[str, Any], *, default_source: str) -> dict[str, Any]:
+    """A case record with GB/T 39046-2020 field names, in our names."""
+    mapped: dict[str, Any] = {"type": "case", "source": default_source}
+    for name, value in record.items():
+        ours = GBT_CASE_FIELDS.get(name)
+        if ours is None:
+            continue
+        if ours in GBT_VALUES and isinstance(value, str):
+            value = GBT_VALUES[ours].get(value.strip(), value)
+        mapped[ours] = value
+    return mapped

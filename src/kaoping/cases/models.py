@@ -1,0 +1,156 @@
+"""Cases (办件), their events, and the warnings raised on them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from kaoping.cases.deadlines import EventKind, NodeStatus
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", "自然人"
+    LEGAL_ENTITY = "legal_entity", "法人"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "在办"
+    CLOSED = "closed", "办结"
+
+
+class Case(models.Model):
+    """One case of a matter. The node timestamps and the deadline summary are derived from the
+    events by ``services.case_recompute`` and stored here so lists, filters and the sweep are
+    single indexed queries."""
+
+    source = models.CharField("来源系统", max_length=40)
+    external_id = models.CharField("办件编号", max_length=80)
+    matter = models.ForeignKey(
+        "catalog.Matter", on_delete=models.PROTECT, related_name="cases", verbose_name="事项"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name="办理单位"
+    )
+    staff = models.ForeignKey(
+        "org.Staff",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        verbose_name="经办人",
+    )
+    channel = models.CharField("渠道", max_length=20)
+    applicant_kind = models.CharField("申请人类型", max_length=20, choices=ApplicantKind.choices)
+    applicant_name = models.CharField("申请人", max_length=100, blank=True)
+    applicant_phone = models.CharField("联系电话", max_length=30, blank=True)
+    applicant_id_number = models.CharField("证件号码", max_length=30, blank=True)
+    received_at = models.DateTimeField("收件时间")
+
+    # Derived from the events.
+    status = models.CharField("状态", max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    handled_at = models.DateTimeField("办结时间", null=True, blank=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+    handling_due_at = models.DateTimeField("办理时限", null=True, blank=True)
+    deadline_status = models.CharField("时限状态", max_length=20, default=NodeStatus.PENDING.value)
+    current_node = models.CharField("当前环节", max_length=40, blank=True)
+    current_due_at = models.DateTimeField("当前环节时限", null=True, blank=True)
+    provisional = models.BooleanField("暂定时限", default=False)
+    overdue = models.BooleanField("曾超时", default=False)
+    breaker = models.BooleanField("触发熔断", default=False)
+    # The next instant at which the sweep has something to raise; NULL when nothing is pending.
+    next_alert_at = models.DateTimeField(null=True, blank=True)
+    trips = models.PositiveSmallIntegerField("跑动次数", default=1)
+    resubmissions = models.PositiveSmallIntegerField("补正次数", default=0)
+    one_time_notice = models.BooleanField("一次性告知", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "办件"
+        verbose_name_plural = "办件"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unique_case_per_source")
+        ]
+        indexes = [
+            models.Index(fields=["unit", "-received_at", "-id"]),
+            models.Index(fields=["-received_at", "-id"]),
+            models.Index(fields=["status", "next_alert_at"]),
+            models.Index(fields=["matter", "-received_at"]),
+            models.Index(fields=["deadline_status", "-received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id}"
+
+
+class CaseEvent(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name="办件")
+    source = models.CharField("来源系统", max_length=40)
+    external_id = models.CharField("事件编号", max_length=120)
+    kind = models.CharField("事件", max_length=30, choices=[(k.value, k.value) for k in EventKind])
+    at = models.DateTimeField("发生时间")
+    node = models.CharField("环节", max_length=40, blank=True)
+    detail = models.JSONField("详情", default=dict, blank=True)
+    received_at = models.DateTimeField("接收时间")
+
+    class Meta:
+        verbose_name = "办件事件"
+        verbose_name_plural = "办件事件"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unique_event_per_source")
+        ]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.at}"
+
+
+class WarningKind(models.TextChoices):
+    DUE_SOON = "due_soon", "即将超时"
+    OVERDUE = "overdue", "已超时"
+    BREAKER = "breaker", "超时熔断"
+
+
+class CaseWarning(models.Model):
+    """Raised once per case, node and kind by the sweep; acknowledged by a person."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="warnings", verbose_name="办件")
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.CASCADE, related_name="case_warnings", verbose_name="单位"
+    )
+    node = models.CharField("环节", max_length=40)
+    kind = models.CharField("类型", max_length=20, choices=WarningKind.choices)
+    due_at = models.DateTimeField("时限")
+    raised_at = models.DateTimeField("预警时间")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="确认人"
+    )
+    acknowledged_at = models.DateTimeField("确认时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "预警"
+        verbose_name_plural = "预警"
+        constraints = [models.UniqueConstraint(fields=["case", "node", "kind"], name="unique_warning")]
+        indexes = [
+            models.Index(fields=["unit", "-raised_at"]),
+            models.Index(fields=["acknowledged_at", "-raised_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.node} {self.kind}"
+
+
+class ImportBatch(models.Model):
+    """One ingestion (a file, an API call): what it brought, for the evidence log and the report."""
+
+    source = models.CharField(max_length=200)
+    actor = models.CharField(max_length=150)
+    started_at = models.DateTimeField()
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "导入批次"
+        verbose_name_plural = "导入批次"

@@ -1,0 +1,461 @@
+"""Writes for cases: ingestion (idempotent by source and id), recomputation of deadlines from the
+events, the warning sweep and acknowledgement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from kaoping.cases.deadlines import Event, EventKind, NodeStatus, Timeline, evaluate
+from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
+from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning, ImportBatch, WarningKind
+from kaoping.catalog.models import Matter, node_limits
+from kaoping.core import clock
+from kaoping.core.errors import ErrorCode, KaopingError
+from kaoping.core.permissions import User, require_unit_access
+from kaoping.evidence.digest import digest
+from kaoping.evidence.services import Actor, evidence_append
+from kaoping.org.models import Staff, Unit
+from kaoping.workcal.calendar import WorkCalendar
+from kaoping.workcal.selectors import get_calendar
+
+BATCH = 2000
+
+
+@dataclass
+class Rejection:
+    where: str
+    record_id: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    accepted_cases: int = 0
+    accepted_events: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    batch_ids: list[int] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return self.accepted_cases + self.accepted_events
+
+
+def load_lookups() -> Lookups:
+    matters = {
+        code: (pk, owner, tuple(channels))
+        for pk, code, owner, channels in Matter.objects.values_list("pk", "code", "owner_id", "channels")
+    }
+    units = dict(Unit.objects.values_list("code", "pk"))
+    staff = dict(Staff.objects.values_list("employee_no", "pk"))
+    return Lookups(matters=matters, units=units, staff=staff)
+
+
+def cases_ingest(
+    *,
+    actor: Actor,
+    records: Iterable[tuple[str, dict[str, Any]]],
+    label: str,
+    orphans: str = "defer",
+    on_progress: Any = None,
+) -> IngestReport:
+    """Ingest (location, record) pairs in batches; each batch is one transaction and one evidence
+    entry. Valid records land, invalid ones are reported with their location and reason, records
+    already stored (same source and id) are counted as duplicates and change nothing.
+
+    An event whose case is not stored yet is held back to the end (``orphans="defer"``, for files
+    that list an event before its case) or refused at once (``"reject"``, for the API)."""
+    report = IngestReport()
+    lookups = load_lookups()
+    deferred: list[tuple[str, EventRecord]] = []
+    iterator = iter(records)
+    while True:
+        chunk = list(islice(iterator, BATCH))
+        if not chunk:
+            break
+        valid: list[tuple[str, CaseRecord | EventRecord]] = []
+        for where, raw in chunk:
+            try:
+                valid.append((where, validate(raw, lookups)))
+            except RecordError as exc:
+                report.rejected.append(Rejection(where, str(raw.get("id", "")), str(exc)))
+        deferred.extend(_ingest_batch(actor, valid, label, report, defer=orphans == "defer"))
+        if on_progress:
+            on_progress(len(chunk))
+    if deferred:
+        still = _ingest_batch(actor, list(deferred), label, report, defer=False)
+        assert not still
+    return report
+
+
+def _ingest_batch(
+    actor: Actor,
+    valid: list[tuple[str, CaseRecord | EventRecord]],
+    label: str,
+    report: IngestReport,
+    *,
+    defer: bool,
+) -> list[tuple[str, EventRecord]]:
+    now = clock.now()
+    deferred: list[tuple[str, EventRecord]] = []
+    with transaction.atomic():
+        case_records: dict[tuple[str, str], tuple[str, CaseRecord]] = {}
+        event_records: dict[tuple[str, str], tuple[str, EventRecord]] = {}
+        for where, record in valid:
+            key = (record.source, record.external_id)
+            target = case_records if isinstance(record, CaseRecord) else event_records
+            if key in target:
+                report.duplicates += 1  # the same record twice in one batch
+                continue
+            target[key] = (where, record)  # type: ignore[assignment]
+
+        existing_cases = _existing(
+            Case, case_records.keys() | {(r.source, r.case_external_id) for _, r in event_records.values()}
+        )
+        new_cases = []
+        for key, (_where, rec) in case_records.items():
+            if key in existing_cases:
+                report.duplicates += 1
+                continue
+            new_cases.append(
+                Case(
+                    source=rec.source,
+                    external_id=rec.external_id,
+                    matter_id=rec.matter_id,
+                    unit_id=rec.unit_id,
+                    staff_id=rec.staff_id,
+                    channel=rec.channel,
+                    applicant_kind=rec.applicant_kind,
+                    applicant_name=rec.applicant_name,
+                    applicant_phone=rec.applicant_phone,
+                    applicant_id_number=rec.applicant_id_number,
+                    received_at=rec.received_at,
+                )
+            )
+        Case.objects.bulk_create(new_cases, batch_size=500)
+        if new_cases:
+            existing_cases.update(_existing(Case, {(c.source, c.external_id) for c in new_cases}))
+        report.accepted_cases += len(new_cases)
+
+        existing_events = _existing(CaseEvent, event_records.keys())
+        new_events = []
+        for key, (where, event) in event_records.items():
+            if key in existing_events:
+                report.duplicates += 1
+                continue
+            case_id = existing_cases.get((event.source, event.case_external_id))
+            if case_id is None:
+                if defer:
+                    deferred.append((where, event))
+                else:
+                    report.rejected.append(
+                        Rejection(
+                            where,
+                            event.external_id,
+                            f"case: no case {event.case_external_id!r} from {event.source!r} "
+                            "(send the case first)",
+                        )
+                    )
+                continue
+            new_events.append(
+                CaseEvent(
+                    case_id=case_id,
+                    source=event.source,
+                    external_id=event.external_id,
+                    kind=event.kind.value,
+                    at=event.at,
+                    node=event.node,
+                    detail=event.detail,
+                    received_at=now,
+                )
+            )
+        CaseEvent.objects.bulk_create(new_events, batch_size=500)
+        report.accepted_events += len(new_events)
+
+        touched = {existing_cases[(c.source, c.external_id)] for c in new_cases}
+        touched.update(e.case_id for e in new_events)
+        if touched:
+            cases_recompute(case_ids=touched, now=now)
+        if new_cases or new_events:
+            batch = ImportBatch.objects.create(
+                source=label[:200],
+                actor=str(actor)[:150] if actor else "system",
+                started_at=now,
+                accepted=len(new_cases) + len(new_events),
+                digest=digest(
+                    sorted(
+                        [f"c:{c.source}:{c.external_id}" for c in new_cases]
+                        + [f"e:{e.source}:{e.external_id}" for e in new_events]
+                    )
+                ),
+            )
+            report.batch_ids.append(batch.pk)
+            evidence_append(
+                actor=actor,
+                action="cases.ingest",
+                object_type="cases.importbatch",
+                object_id=str(batch.pk),
+                state={"label": batch.source, "accepted": batch.accepted, "digest": batch.digest},
+                note=label[:200],
+            )
+    return deferred
+
+
+def _existing(
+    model: type[Case] | type[CaseEvent], keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """(source, external id) → primary key of the rows already stored, in a few queries."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for source, external_id in keys:
+        by_source[source].append(external_id)
+    found: dict[tuple[str, str], int] = {}
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), 900):
+            rows = model.objects.filter(source=source, external_id__in=ids[start : start + 900])
+            for pk, external_id in rows.values_list("pk", "external_id"):
+                found[(source, external_id)] = pk
+    return found
+
+
+# -- recomputation -------------------------------------------------------------------------------
+
+
+def _events_of(case_ids: list[int]) -> dict[int, list[Event]]:
+    events: dict[int, list[Event]] = defaultdict(list)
+    for start in range(0, len(case_ids), 900):
+        rows = CaseEvent.objects.filter(case_id__in=case_ids[start : start + 900]).values_list(
+            "case_id", "kind", "at", "node", "detail"
+        )
+        for case_id, kind, at, node, detail in rows:
+            events[case_id].append(
+                Event(
+                    at=at.astimezone(clock.local_zone()),
+                    kind=EventKind(kind),
+                    node=node,
+                    pause_kind=detail.get("pause_kind", ""),
+                    reason=detail.get("reason", ""),
+                    approver=detail.get("approver", ""),
+                    limit=detail.get("limit", ""),
+                )
+            )
+    return events
+
+
+class _Calendars:
+    """One WorkCalendar per unit's office hours, fetched once per recomputation."""
+
+    def __init__(self) -> None:
+        self._by_unit: dict[int, WorkCalendar] = {}
+
+    def of(self, unit: Unit) -> WorkCalendar:
+        if unit.pk not in self._by_unit:
+            self._by_unit[unit.pk] = get_calendar(unit=unit)
+        return self._by_unit[unit.pk]
+
+
+def case_timeline(
+    case: Case, *, now: dt.datetime | None = None, calendars: _Calendars | None = None
+) -> Timeline:
+    calendars = calendars or _Calendars()
+    limits = {**node_limits(), "handling": case.matter.handling_limit}  # same limits as recompute
+    return evaluate(
+        _events_of([case.pk]).get(case.pk, []),
+        limits=limits,
+        calendar=calendars.of(case.unit),
+        now=now or clock.now(),
+        received_at=case.received_at.astimezone(clock.local_zone()),
+    )
+
+
+def _timelines(
+    case_ids: list[int], now: dt.datetime
+) -> Iterator[tuple[list[Case], list[Timeline], set[Any]]]:
+    """Evaluate cases in chunks: the cases, their timelines and the warnings already raised on them."""
+    calendars = _Calendars()
+    base_limits = node_limits()
+    for start in range(0, len(case_ids), 900):
+        chunk = case_ids[start : start + 900]
+        cases = list(Case.objects.filter(pk__in=chunk).select_related("matter", "unit"))
+        events = _events_of(chunk)
+        warned = set(CaseWarning.objects.filter(case_id__in=chunk).values_list("case_id", "node", "kind"))
+        timelines = [
+            evaluate(
+                events.get(case.pk, []),
+                limits={**base_limits, "handling": case.matter.handling_limit},
+                calendar=calendars.of(case.unit),
+                now=now,
+                received_at=case.received_at.astimezone(clock.local_zone()),
+            )
+            for case in cases
+        ]
+        yield cases, timelines, warned
+
+
+def cases_recompute(*, case_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    """Re-derive every stored deadline field of these cases from all their events."""
+    now = now or clock.now()
+    updated = 0
+    for cases, timelines, warned in _timelines(sorted(set(case_ids)), now):
+        for case, timeline in zip(cases, timelines, strict=True):
+            _apply(case, timeline, warned)
+        Case.objects.bulk_update(cases, DERIVED_FIELDS, batch_size=500)
+        updated += len(cases)
+    return updated
+
+
+DERIVED_FIELDS = [
+    "status",
+    "accepted_at",
+    "handled_at",
+    "delivered_at",
+    "handling_due_at",
+    "deadline_status",
+    "current_node",
+    "current_due_at",
+    "provisional",
+    "overdue",
+    "breaker",
+    "next_alert_at",
+    "trips",
+    "resubmissions",
+    "one_time_notice",
+]
+
+
+def _apply(case: Case, timeline: Timeline, warned: set[tuple[int, str, str]]) -> None:
+    handling = timeline.node("handling")
+    case.accepted_at = timeline.node("acceptance").ended_at or handling.started_at
+    case.handled_at = handling.ended_at
+    case.delivered_at = timeline.node("result_delivery").ended_at
+    case.handling_due_at = handling.due_at
+    case.status = CaseStatus.CLOSED if timeline.closed else CaseStatus.OPEN
+    current = timeline.current
+    case.current_node = current.code if current else ""
+    case.current_due_at = current.due_at if current else None
+    if current:
+        case.deadline_status = current.status
+    elif timeline.closed:
+        case.deadline_status = handling.status
+    else:
+        case.deadline_status = NodeStatus.PENDING
+    case.provisional = any(n.provisional for n in timeline.nodes)
+    case.overdue = timeline.overdue
+    case.breaker = any(n.breaker for n in timeline.nodes)
+    case.trips, case.resubmissions, case.one_time_notice = (
+        timeline.trips,
+        timeline.resubmissions,
+        timeline.one_time_notice,
+    )
+    pending = []
+    if current and current.due_at is not None:
+        thresholds = [
+            (WarningKind.DUE_SOON, current.due_soon_at),
+            (WarningKind.OVERDUE, current.due_at),
+            (WarningKind.BREAKER, current.breaker_at),
+        ]
+        pending = [
+            at
+            for kind, at in thresholds
+            if at is not None and (case.pk, current.code, kind.value) not in warned
+        ]
+    case.next_alert_at = min(pending) if pending else None
+
+
+# -- the sweep -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    examined: int
+    raised: int
+
+
+def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
+    """Raise every warning whose moment has come, once: due soon, overdue, and the breaker."""
+    now = now or clock.now()
+    due_ids = list(
+        Case.objects.filter(status=CaseStatus.OPEN, next_alert_at__lte=now).values_list("pk", flat=True)
+    )
+    raised = 0
+    for start in range(0, len(due_ids), 5000):
+        raised += _sweep_chunk(due_ids[start : start + 5000], now)
+    return SweepReport(examined=len(due_ids), raised=raised)
+
+
+def _sweep_chunk(case_ids: list[int], now: dt.datetime) -> int:
+    raised = 0
+    with transaction.atomic():
+        for cases, timelines, warned in _timelines(case_ids, now):
+            warnings = []
+            for case, timeline in zip(cases, timelines, strict=True):
+                node = timeline.current
+                if node is None or node.due_at is None:
+                    continue
+                for kind, moment in (
+                    (WarningKind.DUE_SOON, node.due_soon_at),
+                    (WarningKind.OVERDUE, node.due_at),
+                    (WarningKind.BREAKER, node.breaker_at),
+                ):
+                    key = (case.pk, node.code, kind.value)
+                    if moment is not None and moment <= now and key not in warned:
+                        warned.add(key)
+                        warnings.append(
+                            CaseWarning(
+                                case_id=case.pk,
+                                unit_id=case.unit_id,
+                                node=node.code,
+                                kind=kind.value,
+                                due_at=node.due_at,
+                                raised_at=now,
+                            )
+                        )
+            # ignore_conflicts: a concurrent sweep may have raised the same warning; it stays one.
+            CaseWarning.objects.bulk_create(warnings, ignore_conflicts=True, batch_size=500)
+            raised += len(warnings)
+            for case, timeline in zip(cases, timelines, strict=True):
+                _apply(case, timeline, warned)  # moves each case's next alert on
+            Case.objects.bulk_update(cases, DERIVED_FIELDS, batch_size=500)
+        if raised:
+            evidence_append(
+                actor="system:sweep",
+                action="cases.warnings_raise",
+                object_type="cases.sweep",
+                object_id=now.isoformat(),
+                state={"raised": raised, "cases": len(case_ids)},
+            )
+    return raised
+
+
+def warning_acknowledge(*, actor: User, warning_id: int) -> CaseWarning:
+    warning = CaseWarning.objects.select_related("unit").filter(pk=warning_id).first()
+    if warning is None:
+        raise KaopingError(ErrorCode.NOT_FOUND, what="warning", where=str(warning_id), why="no such warning")
+    require_unit_access(actor, warning.unit, write=False, what="warning")
+    if warning.acknowledged_at is None:
+        with transaction.atomic():
+            warning.acknowledged_at = clock.now()
+            warning.acknowledged_by_id = actor.pk
+            warning.save(update_fields=["acknowledged_at", "acknowledged_by"])
+            evidence_append(
+                actor=actor,
+                action="cases.warning_acknowledge",
+                object_type="cases.casewarning",
+                object_id=str(warning.pk),
+                state={"acknowledged_at": warning.acknowledged_at},
+            )
+    return warning
+
+
+def open_case_ids(*, provisional_only: bool = False) -> Iterator[int]:
+    query = Q(status=CaseStatus.OPEN)
+    if provisional_only:
+        query &= Q(provisional=True)
+    yield from Case.objects.filter(query).values_list("pk", flat=True).iterator(chunk_size=5000)
