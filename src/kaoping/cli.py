@@ -104,6 +104,65 @@ def cmd_calendar_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- import --------------------------------------------------------------------------------------
+
+
+def cmd_import_cases(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kaoping.cases.files import read_rows
+    from kaoping.cases.services import Rejection, cases_ingest
+
+    path = Path(args.file)
+    unreadable: list[Rejection] = []
+
+    def records() -> Any:
+        for where, record, error in read_rows(path, source=args.source):
+            if record is None:
+                unreadable.append(Rejection(where, "", error))
+            else:
+                yield where, record
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=not sys.stderr.isatty(),
+        console=None,
+    ) as progress:
+        task = progress.add_task(f"importing {path.name}", total=None)
+        report = cases_ingest(
+            actor=CLI_ACTOR,
+            records=records(),
+            label=f"import {path.name}",
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    rejected = sorted(unreadable + report.rejected, key=lambda r: _location_key(r.where))
+    print(
+        f"{path.name}: {report.accepted_cases} case(s) and {report.accepted_events} event(s) imported, "
+        f"{report.duplicates} already present, {len(rejected)} rejected"
+    )
+    if rejected:
+        error_path = Path(args.errors) if args.errors else path.with_name(path.name + ".errors.csv")
+        import csv
+
+        with error_path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["where", "id", "reason"])
+            writer.writerows([r.where, r.record_id, r.reason] for r in rejected)
+        for rejection in rejected[:10]:
+            print(f"  {rejection.where}: {rejection.reason}", file=sys.stderr)
+        print(f"error report: {error_path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _location_key(where: str) -> tuple[str, int]:
+    kind, _, number = where.rpartition(" ")
+    return (kind, int(number)) if number.isdigit() else (where, 0)
+
+
 # -- evidence ------------------------------------------------------------------------------------
 
 
@@ -273,6 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_parser("seed", help="seed years from the chinese-calendar package").set_defaults(
         func=cmd_calendar_seed
     )
+
+    imp_root = sub.add_parser("import", help="bulk import").add_subparsers(
+        dest="import_command", required=True
+    )
+    imp_cases = imp_root.add_parser("cases", help="cases and events from JSON Lines, CSV or XLSX")
+    imp_cases.add_argument("file")
+    imp_cases.add_argument("--source", default="import", help="source system for rows that name none")
+    imp_cases.add_argument("--errors", help="where to write the error report (default FILE.errors.csv)")
+    imp_cases.set_defaults(func=cmd_import_cases)
 
     ev = sub.add_parser("evidence", help="evidence log").add_subparsers(dest="ev_command", required=True)
     ev.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_evidence_verify)

@@ -50,8 +50,11 @@ def test_breaker_trips_past_130_percent():
 
 
 def test_handling_across_a_holiday_and_done_late():
-    events = [ev("arrived", "2025-09-26T09:00"), ev("accepted", "2025-09-26T09:20"),
-              ev("handled", "2025-10-09T10:00")]
+    events = [
+        ev("arrived", "2025-09-26T09:00"),
+        ev("accepted", "2025-09-26T09:20"),
+        ev("handled", "2025-10-09T10:00"),
+    ]
     node = run(events, "2025-10-10T10:00").node("handling")
     # 3 working days after Fri 26 Sep: Sun 28 (make-up), Mon 29, Tue 30 → due 30 Sep 17:30.
     assert node.due_at == at("2025-09-30T17:30")
@@ -59,8 +62,11 @@ def test_handling_across_a_holiday_and_done_late():
 
 
 def test_a_supplement_pause_stops_the_clock():
-    events = [ev("accepted", "2026-03-02T10:00"), ev("pause_started", "2026-03-03T10:00", pause_kind="supplement"),
-              ev("pause_ended", "2026-03-05T10:00")]
+    events = [
+        ev("accepted", "2026-03-02T10:00"),
+        ev("pause_started", "2026-03-03T10:00", pause_kind="supplement"),
+        ev("pause_ended", "2026-03-05T10:00"),
+    ]
     node = run(events, "2026-03-06T09:00").node("handling")
     # Without the pause: due Thu 5 Mar 17:30. Paused 2 working days → Mon 9 Mar 17:30.
     assert node.paused_seconds == 2 * 7 * 3600
@@ -69,15 +75,20 @@ def test_a_supplement_pause_stops_the_clock():
 
 
 def test_an_open_pause_shows_paused_and_raises_nothing():
-    events = [ev("accepted", "2026-03-02T10:00"), ev("pause_started", "2026-03-03T10:00", pause_kind="hearing")]
+    events = [
+        ev("accepted", "2026-03-02T10:00"),
+        ev("pause_started", "2026-03-03T10:00", pause_kind="hearing"),
+    ]
     node = run(events, "2026-03-20T10:00").node("handling")
     assert node.status is NodeStatus.PAUSED
     assert node.due_soon_at is None and node.breaker_at is None
 
 
 def test_an_approved_extension_sets_a_new_limit():
-    events = [ev("accepted", "2026-03-02T10:00"),
-              ev("extension_granted", "2026-03-04T10:00", reason="需现场核查", approver="王主任", limit="10 wd")]
+    events = [
+        ev("accepted", "2026-03-02T10:00"),
+        ev("extension_granted", "2026-03-04T10:00", reason="需现场核查", approver="王主任", limit="10 wd"),
+    ]
     timeline = run(events, "2026-03-06T10:00")
     node = timeline.node("handling")
     assert node.extended and node.due_at == at("2026-03-16T17:30")
@@ -85,22 +96,31 @@ def test_an_approved_extension_sets_a_new_limit():
 
 
 def test_result_delivery_in_natural_hours():
-    events = [ev("accepted", "2026-03-06T10:00"), ev("handled", "2026-03-06T16:00"),
-              ev("delivered", "2026-03-07T17:00")]
+    events = [
+        ev("accepted", "2026-03-06T10:00"),
+        ev("handled", "2026-03-06T16:00"),
+        ev("delivered", "2026-03-07T17:00"),
+    ]
     node = run(events, "2026-03-08T10:00").node("result_delivery")
     assert node.due_at == at("2026-03-07T16:00") and node.status is NodeStatus.DONE_LATE
 
 
 def test_online_acceptance_runs_from_submission():
     events = [ev("accepted", "2026-03-02T10:40")]
-    timeline = evaluate(events, limits=LIMITS, calendar=CAL, now=at("2026-03-02T11:00"),
-                        received_at=at("2026-03-02T10:00"))
+    timeline = evaluate(
+        events, limits=LIMITS, calendar=CAL, now=at("2026-03-02T11:00"), received_at=at("2026-03-02T10:00")
+    )
     assert timeline.node("acceptance").status is NodeStatus.DONE_LATE
 
 
 def test_counts_trips_resubmissions_and_notice():
-    events = [ev("arrived", "2026-03-02T09:00"), ev("trip", "2026-03-04T09:00"), ev("trip", "2026-03-05T09:00"),
-              ev("resubmission", "2026-03-04T09:10"), ev("one_time_notice", "2026-03-02T09:30")]
+    events = [
+        ev("arrived", "2026-03-02T09:00"),
+        ev("trip", "2026-03-04T09:00"),
+        ev("trip", "2026-03-05T09:00"),
+        ev("resubmission", "2026-03-04T09:10"),
+        ev("one_time_notice", "2026-03-02T09:30"),
+    ]
     timeline = run(events, "2026-03-06T10:00")
     assert (timeline.trips, timeline.resubmissions, timeline.one_time_notice) == (3, 1, True)
 
@@ -126,12 +146,19 @@ def test_order_of_arrival_does_not_matter(items, random):
 def test_a_pause_moves_the_due_instant_by_its_working_length(pause_start, minutes):
     accepted = at("2026-03-02T09:00")
     pause_end = CAL.due_after_working_seconds(pause_start, minutes * 60).at
-    plain = evaluate([Event(accepted, EventKind.ACCEPTED)], limits=LIMITS, calendar=CAL, now=accepted,
-                     received_at=accepted).node("handling")
+    plain = evaluate(
+        [Event(accepted, EventKind.ACCEPTED)], limits=LIMITS, calendar=CAL, now=accepted, received_at=accepted
+    ).node("handling")
     paused = evaluate(
-        [Event(accepted, EventKind.ACCEPTED), Event(pause_start, EventKind.PAUSE_STARTED, pause_kind="supplement"),
-         Event(pause_end, EventKind.PAUSE_ENDED)],
-        limits=LIMITS, calendar=CAL, now=pause_end, received_at=accepted,
+        [
+            Event(accepted, EventKind.ACCEPTED),
+            Event(pause_start, EventKind.PAUSE_STARTED, pause_kind="supplement"),
+            Event(pause_end, EventKind.PAUSE_ENDED),
+        ],
+        limits=LIMITS,
+        calendar=CAL,
+        now=pause_end,
+        received_at=accepted,
     ).node("handling")
     assert plain.due_at is not None and paused.due_at is not None
     if pause_start < plain.due_at:

@@ -17,27 +17,60 @@ from kaoping.workcal.calendar import SHANGHAI
 
 @pytest.fixture
 def matters(org, calendar_db):
-    matter_create(actor=org.admin, code="M-IMM", name="即办事项", kind="immediate", owner=org.window_a,
-                  channels=["window", "online"])
-    matter_create(actor=org.admin, code="M-COM", name="承诺事项", kind="committed", owner=org.window_a,
-                  channels=["window"])
+    matter_create(
+        actor=org.admin,
+        code="M-IMM",
+        name="即办事项",
+        kind="immediate",
+        owner=org.window_a,
+        channels=["window", "online"],
+    )
+    matter_create(
+        actor=org.admin,
+        code="M-COM",
+        name="承诺事项",
+        kind="committed",
+        owner=org.window_a,
+        channels=["window"],
+    )
     return org
 
 
 def case(case_id: str = "C1", **extra: Any) -> dict[str, Any]:
-    return {"type": "case", "source": "hall", "id": case_id, "matter": "M-COM", "unit": "WA", "channel": "window",
-            "applicant_kind": "person", "received_at": "2026-03-02T09:00:00+08:00",
-            "applicant_name": "张三", "applicant_phone": "13812341234", **extra}
+    return {
+        "type": "case",
+        "source": "hall",
+        "id": case_id,
+        "matter": "M-COM",
+        "unit": "WA",
+        "channel": "window",
+        "applicant_kind": "person",
+        "received_at": "2026-03-02T09:00:00+08:00",
+        "applicant_name": "张三",
+        "applicant_phone": "13812341234",
+        **extra,
+    }
 
 
 def event(event_id: str, kind: str, when: str, case_id: str = "C1", **extra: Any) -> dict[str, Any]:
-    return {"type": "event", "source": "hall", "id": event_id, "case": case_id, "event": kind,
-            "at": f"{when}:00+08:00", **extra}
+    return {
+        "type": "event",
+        "source": "hall",
+        "id": event_id,
+        "case": case_id,
+        "event": kind,
+        "at": f"{when}:00+08:00",
+        **extra,
+    }
 
 
 def ingest(*records: dict[str, Any], orphans: str = "defer"):
-    return cases_ingest(actor="test", records=[(f"line {i}", r) for i, r in enumerate(records, 1)],
-                        label="test", orphans=orphans)
+    return cases_ingest(
+        actor="test",
+        records=[(f"line {i}", r) for i, r in enumerate(records, 1)],
+        label="test",
+        orphans=orphans,
+    )
 
 
 def at(text: str) -> dt.datetime:
@@ -45,7 +78,9 @@ def at(text: str) -> dt.datetime:
 
 
 def test_a_case_and_its_events_land_and_get_deadlines(matters):
-    report = ingest(case(), event("e1", "arrived", "2026-03-02T09:00"), event("e2", "accepted", "2026-03-02T09:20"))
+    report = ingest(
+        case(), event("e1", "arrived", "2026-03-02T09:00"), event("e2", "accepted", "2026-03-02T09:20")
+    )
     assert (report.accepted_cases, report.accepted_events, report.rejected) == (1, 2, [])
     stored = Case.objects.get()
     assert stored.handling_due_at == at("2026-03-05T17:30")
@@ -54,7 +89,11 @@ def test_a_case_and_its_events_land_and_get_deadlines(matters):
 
 
 def test_sending_the_same_records_twice_counts_once(matters):
-    records = [case(), event("e1", "arrived", "2026-03-02T09:00"), event("e2", "accepted", "2026-03-02T09:20")]
+    records = [
+        case(),
+        event("e1", "arrived", "2026-03-02T09:00"),
+        event("e2", "accepted", "2026-03-02T09:20"),
+    ]
     ingest(*records)
     again = ingest(*records, records[1])
     assert again.accepted == 0 and again.duplicates == 4
@@ -74,8 +113,11 @@ def test_late_and_out_of_order_events_are_recomputed(matters, time_machine):
     ingest(event("e1", "arrived", "2026-03-02T08:40"))
     stored.refresh_from_db()
     assert stored.accepted_at == at("2026-03-02T09:20") and not stored.overdue
-    ingest(event("e0", "arrived", "2026-03-02T08:00", case_id="C2"), case("C2"),
-           event("e9", "accepted", "2026-03-02T09:50", case_id="C2"))
+    ingest(
+        event("e0", "arrived", "2026-03-02T08:00", case_id="C2"),
+        case("C2"),
+        event("e9", "accepted", "2026-03-02T09:50", case_id="C2"),
+    )
     late = Case.objects.get(external_id="C2")
     assert late.overdue and late.breaker  # 50 of 30 working minutes: more than 130%
 
@@ -112,12 +154,23 @@ def test_an_event_before_its_case(matters):
 
 
 def test_a_pause_and_an_extension_move_the_deadline(matters):
-    ingest(case(), event("e1", "accepted", "2026-03-02T10:00"),
-           event("e2", "pause_started", "2026-03-03T10:00", pause_kind="supplement"),
-           event("e3", "pause_ended", "2026-03-05T10:00"))
+    ingest(
+        case(),
+        event("e1", "accepted", "2026-03-02T10:00"),
+        event("e2", "pause_started", "2026-03-03T10:00", pause_kind="supplement"),
+        event("e3", "pause_ended", "2026-03-05T10:00"),
+    )
     assert Case.objects.get().handling_due_at == at("2026-03-09T17:30")
-    ingest(event("e4", "extension_granted", "2026-03-06T10:00", reason="需专家评审", approver="王主任",
-                 limit="10 wd"))
+    ingest(
+        event(
+            "e4",
+            "extension_granted",
+            "2026-03-06T10:00",
+            reason="需专家评审",
+            approver="王主任",
+            limit="10 wd",
+        )
+    )
     assert Case.objects.get().handling_due_at == at("2026-03-18T17:30")
 
 
