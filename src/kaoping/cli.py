@@ -163,6 +163,20 @@ def _location_key(where: str) -> tuple[str, int]:
     return (kind, int(number)) if number.isdigit() else (where, 0)
 
 
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from django.contrib.auth import get_user_model
+
+    from kaoping.core.models import ApiToken
+
+    user = get_user_model().objects.filter(username=args.username).first()
+    if user is None:
+        return _fail(f"no user {args.username!r}")
+    _, key = ApiToken.issue(user=user, name=args.name)
+    print(key)
+    print(f"token {args.name!r} for {args.username}: shown once, keep it safe", file=sys.stderr)
+    return 0
+
+
 # -- evidence ------------------------------------------------------------------------------------
 
 
@@ -341,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp_cases.add_argument("--source", default="import", help="source system for rows that name none")
     imp_cases.add_argument("--errors", help="where to write the error report (default FILE.errors.csv)")
     imp_cases.set_defaults(func=cmd_import_cases)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    token_create = token.add_parser("create", help="issue a bearer token acting as USERNAME")
+    token_create.add_argument("username")
+    token_create.add_argument("name")
+    token_create.set_defaults(func=cmd_token_create)
 
     ev = sub.add_parser("evidence", help="evidence log").add_subparsers(dest="ev_command", required=True)
     ev.add_parser("verify", help="verify the hash chain").set_defaults(func=cmd_evidence_verify)

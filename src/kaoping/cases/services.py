@@ -19,7 +19,7 @@ from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning, Impor
 from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
-from kaoping.core.permissions import User, require_unit_access
+from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.org.models import Staff, Unit
@@ -49,12 +49,14 @@ class IngestReport:
         return self.accepted_cases + self.accepted_events
 
 
-def load_lookups() -> Lookups:
+def load_lookups(user: User | None = None) -> Lookups:
+    """Codes to ids; with a user, only the units in that user's scope are known."""
     matters = {
         code: (pk, owner, tuple(channels))
         for pk, code, owner, channels in Matter.objects.values_list("pk", "code", "owner_id", "channels")
     }
-    units = dict(Unit.objects.values_list("code", "pk"))
+    units_qs = Unit.objects.all() if user is None else Unit.objects.filter(unit_scope_q(user))
+    units = dict(units_qs.values_list("code", "pk"))
     staff = dict(Staff.objects.values_list("employee_no", "pk"))
     return Lookups(matters=matters, units=units, staff=staff)
 
@@ -66,6 +68,7 @@ def cases_ingest(
     label: str,
     orphans: str = "defer",
     on_progress: Any = None,
+    user: User | None = None,
 ) -> IngestReport:
     """Ingest (location, record) pairs in batches; each batch is one transaction and one evidence
     entry. Valid records land, invalid ones are reported with their location and reason, records
@@ -74,7 +77,7 @@ def cases_ingest(
     An event whose case is not stored yet is held back to the end (``orphans="defer"``, for files
     that list an event before its case) or refused at once (``"reject"``, for the API)."""
     report = IngestReport()
-    lookups = load_lookups()
+    lookups = load_lookups(user)
     deferred: list[tuple[str, EventRecord]] = []
     iterator = iter(records)
     while True:
@@ -435,7 +438,7 @@ def _sweep_chunk(case_ids: list[int], now: dt.datetime) -> int:
 
 
 def warning_acknowledge(*, actor: User, warning_id: int) -> CaseWarning:
-    warning = CaseWarning.objects.select_related("unit").filter(pk=warning_id).first()
+    warning = CaseWarning.objects.select_related("unit", "case").filter(pk=warning_id).first()
     if warning is None:
         raise KaopingError(ErrorCode.NOT_FOUND, what="warning", where=str(warning_id), why="no such warning")
     require_unit_access(actor, warning.unit, write=False, what="warning")

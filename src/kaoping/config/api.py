@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.security import django_auth
 
+from kaoping.cases.api import router as cases_router
 from kaoping.catalog.api import router as catalog_router
+from kaoping.core.auth import API_AUTH
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.evidence.api import router as evidence_router
 from kaoping.org.api import router as org_router
 from kaoping.workcal.api import router as calendar_router
 
-api = NinjaAPI(title="Kaoping 考评 API", version="1", auth=django_auth, urls_namespace="api")
+api = NinjaAPI(title="Kaoping 考评 API", version="1", auth=API_AUTH, urls_namespace="api")
 
 _STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403}
 
@@ -24,5 +25,6 @@ def kaoping_error(request: HttpRequest, exc: KaopingError) -> HttpResponse:
 
 api.add_router("/org", org_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/cases", cases_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/evidence", evidence_router)

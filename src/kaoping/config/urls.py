@@ -14,4 +14,5 @@ urlpatterns = [
     path("org/", include("kaoping.org.urls")),
     path("calendar/", include("kaoping.workcal.urls")),
     path("evidence/", include("kaoping.evidence.urls")),
+    path("cases/", include("kaoping.cases.urls")),
 ]

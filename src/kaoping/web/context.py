@@ -25,6 +25,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         return {"nav": []}
     items = [
         (_("首页"), reverse("home")),
+        (_("办件"), reverse("cases:list")),
+        (_("预警"), reverse("cases:warnings")),
+        (_("今日概况"), reverse("cases:day")),
         (_("单位"), reverse("org:unit_list")),
         (_("工作日历"), reverse("workcal:month")),
     ]
@@ -33,5 +36,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if getattr(user, "is_staff", False):
         items.append((_("管理后台"), reverse("admin:index")))
     path = request.path
-    nav = [NavItem(label, url, path == url or (url != "/" and path.startswith(url))) for label, url in items]
+    # The active item is the one whose address is the longest prefix of this page's.
+    matches = [url for _label, url in items if path == url or (url != "/" and path.startswith(url))]
+    active = max(matches, key=len) if matches else None
+    nav = [NavItem(label, url, url == active) for label, url in items]
     return {"nav": nav, "user_roles": sorted(user_roles(user))}

@@ -1,0 +1,123 @@
+"""Reads of cases, scoped to the user's units, with personal data masked for roles that do not need it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning
+from kaoping.core.errors import ErrorCode, KaopingError
+from kaoping.core.masking import mask_id_number, mask_name, mask_phone
+from kaoping.core.permissions import User, sees_personal_data, unit_scope_q
+from kaoping.org.models import Unit
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    unit: int | None = None
+    matter: int | None = None
+    kind: str = ""
+    channel: str = ""
+    status: str = ""  # open / closed / on_time / due_soon / overdue / paused / breaker
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+def case_list(
+    *, user: User, filters: CaseFilters, after: tuple[dt.datetime, int] | None = None, limit: int = PAGE_SIZE
+) -> list[Case]:
+    """One page, newest first. Keyset pagination (received_at, id) keeps every page one index range
+    scan however many millions of cases lie behind it; there is deliberately no total count."""
+    cases = Case.objects.filter(unit_scope_q(user, field="unit"))
+    if filters.unit:
+        unit = Unit.objects.filter(pk=filters.unit).only("path").first()
+        cases = cases.filter(unit__path__startswith=unit.path) if unit else cases.none()
+    if filters.matter:
+        cases = cases.filter(matter_id=filters.matter)
+    if filters.kind:
+        cases = cases.filter(matter__kind=filters.kind)
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
+    if filters.status in (CaseStatus.OPEN, CaseStatus.CLOSED):
+        cases = cases.filter(status=filters.status)
+    elif filters.status == "breaker":
+        cases = cases.filter(breaker=True)
+    elif filters.status == "overdue":
+        cases = cases.filter(Q(deadline_status="overdue") | Q(overdue=True))
+    elif filters.status:
+        cases = cases.filter(deadline_status=filters.status)
+    if filters.start:
+        cases = cases.filter(received_at__date__gte=filters.start)
+    if filters.end:
+        cases = cases.filter(received_at__date__lte=filters.end)
+    if after:
+        received, pk = after
+        cases = cases.filter(Q(received_at__lt=received) | Q(received_at=received, pk__lt=pk))
+    return list(cases.select_related("matter", "unit").order_by("-received_at", "-pk")[:limit])
+
+
+def case_get(*, user: User, case_id: int) -> Case:
+    case = (
+        Case.objects.filter(unit_scope_q(user, field="unit"), pk=case_id)
+        .select_related("matter", "unit", "staff")
+        .first()
+    )
+    if case is None:
+        raise KaopingError(
+            ErrorCode.NOT_FOUND, what="case", where=str(case_id), why="no such case in your scope"
+        )
+    return case
+
+
+def applicant_view(*, user: User, case: Case) -> dict[str, str]:
+    """The applicant's personal data as this user may see it."""
+    if sees_personal_data(user, case.unit):
+        return {
+            "name": case.applicant_name,
+            "phone": case.applicant_phone,
+            "id_number": case.applicant_id_number,
+        }
+    return {
+        "name": mask_name(case.applicant_name) if case.applicant_name else "",
+        "phone": mask_phone(case.applicant_phone) if case.applicant_phone else "",
+        "id_number": mask_id_number(case.applicant_id_number) if case.applicant_id_number else "",
+    }
+
+
+def case_events(*, case: Case) -> QuerySet[CaseEvent]:
+    return case.events.order_by("at", "pk")
+
+
+def warning_list(*, user: User, acknowledged: bool | None = None, limit: int = 200) -> list[CaseWarning]:
+    warnings = CaseWarning.objects.filter(unit_scope_q(user, field="unit"))
+    if acknowledged is not None:
+        warnings = warnings.filter(acknowledged_at__isnull=not acknowledged)
+    return list(
+        warnings.select_related("case", "unit", "case__matter", "acknowledged_by").order_by(
+            "-raised_at", "-pk"
+        )[:limit]
+    )
+
+
+def unit_day(*, user: User, unit: Unit, day: dt.date, tz: Any) -> dict[str, int]:
+    """A unit's day at a glance: received, closed, overdue, warnings (the unit and everything below)."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    end = start + dt.timedelta(days=1)
+    scope = Q(unit__path__startswith=unit.path) & unit_scope_q(user, field="unit")
+    cases = Case.objects.filter(scope)
+    counts = cases.aggregate(
+        received=Count("pk", filter=Q(received_at__gte=start, received_at__lt=end)),
+        closed=Count("pk", filter=Q(handled_at__gte=start, handled_at__lt=end)),
+        closed_late=Count(
+            "pk", filter=Q(handled_at__gte=start, handled_at__lt=end, deadline_status="done_late")
+        ),
+    )
+    counts["open_overdue"] = cases.filter(status=CaseStatus.OPEN, deadline_status="overdue").count()
+    counts["warnings"] = CaseWarning.objects.filter(scope, raised_at__gte=start, raised_at__lt=end).count()
+    counts["unacknowledged"] = CaseWarning.objects.filter(scope, acknowledged_at__isnull=True).count()
+    return counts

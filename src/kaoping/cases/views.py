@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kaoping.cases import selectors, services
+from kaoping.cases.api import make_cursor, parse_cursor
+from kaoping.catalog.models import Channel, Matter, MatterKind, TimedNode
+from kaoping.core import clock
+from kaoping.core.errors import KaopingError
+from kaoping.core.permissions import unit_scope_q
+from kaoping.org.models import Unit
+
+STATUS_CHOICES = [
+    ("open", "在办"),
+    ("closed", "办结"),
+    ("on_time", "正常"),
+    ("due_soon", "即将超时"),
+    ("overdue", "超时"),
+    ("paused", "暂停计时"),
+    ("breaker", "超时熔断"),
+]
+NODE_LABELS = dict(TimedNode.choices)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    get = request.GET
+    filters = selectors.CaseFilters(
+        unit=_int(get.get("unit")),
+        matter=_int(get.get("matter")),
+        kind=get.get("kind", ""),
+        channel=get.get("channel", ""),
+        status=get.get("status", ""),
+        start=_date(get.get("start")),
+        end=_date(get.get("end")),
+    )
+    try:
+        after = parse_cursor(get.get("after", ""))
+    except KaopingError:
+        after = None
+    cases = selectors.case_list(user=request.user, filters=filters, after=after)
+    next_query = None
+    if len(cases) == selectors.PAGE_SIZE:
+        query = get.copy()
+        query["after"] = make_cursor(cases[-1])
+        next_query = query.urlencode()
+    units = Unit.objects.filter(unit_scope_q(request.user)).order_by("path").only("pk", "name", "depth")
+    matters = (
+        Matter.objects.filter(unit_scope_q(request.user, field="owner")).order_by("code").only("pk", "name")
+    )
+    return render(
+        request,
+        "cases/list.html",
+        {
+            "cases": cases,
+            "filters": filters,
+            "next_query": next_query,
+            "units": units,
+            "matters": matters,
+            "kinds": MatterKind.choices,
+            "channels": Channel.choices,
+            "statuses": STATUS_CHOICES,
+            "node_labels": NODE_LABELS,
+            "first_page": after is None,
+        },
+    )
+
+
+@login_required
+def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    try:
+        case = selectors.case_get(user=request.user, case_id=case_id)
+    except KaopingError:
+        raise Http404("no such case in your scope") from None
+    timeline = services.case_timeline(case)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "timeline": timeline,
+            "applicant": selectors.applicant_view(user=request.user, case=case),
+            "events": selectors.case_events(case=case),
+            "node_labels": NODE_LABELS,
+            "warnings": case.warnings.order_by("raised_at"),
+        },
+    )
+
+
+@login_required
+def warning_feed_view(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show", "open")
+    acknowledged = None if show == "all" else False
+    return render(
+        request,
+        "cases/warnings.html",
+        {
+            "warnings": selectors.warning_list(user=request.user, acknowledged=acknowledged),
+            "show": show,
+            "node_labels": NODE_LABELS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def warning_acknowledge_view(request: HttpRequest, warning_id: int) -> HttpResponse:
+    try:
+        services.warning_acknowledge(actor=request.user, warning_id=warning_id)
+    except KaopingError:
+        raise Http404("no such warning in your scope") from None
+    messages.success(request, _("预警已确认"))
+    return redirect(request.POST.get("next") or "cases:warnings")
+
+
+@login_required
+def unit_day_view(request: HttpRequest) -> HttpResponse:
+    units = list(Unit.objects.filter(unit_scope_q(request.user)).order_by("path"))
+    if not units:
+        raise Http404("no units in your scope")
+    chosen = next((u for u in units if u.pk == _int(request.GET.get("unit"))), units[0])
+    day = _date(request.GET.get("date")) or clock.today()
+    counts = selectors.unit_day(user=request.user, unit=chosen, day=day, tz=clock.local_zone())
+    overdue = selectors.case_list(
+        user=request.user, filters=selectors.CaseFilters(unit=chosen.pk, status="overdue"), limit=10
+    )
+    return render(
+        request,
+        "cases/day.html",
+        {
+            "units": units,
+            "unit": chosen,
+            "day": day,
+            "counts": counts,
+            "overdue": overdue,
+            "prev": day - dt.timedelta(days=1),
+            "next": day + dt.timedelta(days=1),
+            "node_labels": NODE_LABELS,
+        },
+    )
