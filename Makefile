@@ -26,7 +26,7 @@ var/secret_key:
 	chmod 600 $@
 
 demo: setup var/secret_key
-	$(BIN)/kaoping demo load
+	$(BIN)/kaoping demo load --days 90
 	SECRET_KEY="$$(cat var/secret_key)" $(BIN)/kaoping serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)

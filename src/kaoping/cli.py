@@ -177,6 +177,45 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from kaoping.cases.services import cases_sweep
+    from kaoping.core import clock
+    from kaoping.sim import runner
+
+    start = dt.date.fromisoformat(args.start) if args.start else clock.today() - dt.timedelta(days=args.days)
+    if args.out:
+        count = runner.write_jsonl(
+            Path(args.out), days=args.days, seed=args.seed, scale=args.scale, start=start
+        )
+        print(f"wrote {count} records to {args.out}")
+        return 0
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description} {task.completed} records"),
+        TimeElapsedColumn(),
+        transient=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task(f"simulating {args.days} days from {start}", total=None)
+        report = runner.run_into_database(
+            days=args.days,
+            seed=args.seed,
+            scale=args.scale,
+            start=start,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    sweep = cases_sweep()
+    print(
+        f"simulated {args.days} days from {start}: {report.accepted_cases} cases, {report.accepted_events} "
+        f"events, {report.duplicates} duplicates skipped, {len(report.rejected)} rejected; "
+        f"{sweep.raised} warnings raised"
+    )
+    return 0
+
+
 # -- evidence ------------------------------------------------------------------------------------
 
 
@@ -216,6 +255,15 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
     from kaoping.sim.demo import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
+    if args.days:
+        from kaoping.cases.models import Case
+
+        if Case.objects.filter(source="sim").exists():
+            print("demo cases already loaded (source 'sim'): skipping the simulation")
+        else:
+            code = cmd_simulate(argparse.Namespace(days=args.days, seed=1, scale=1.0, start=None, out=None))
+            if code:
+                return code
     print("demo organisation loaded. Logins (password for all: " + DEMO_PASSWORD + "):")
     for username, role in logins:
         print(f"  {username:<14} {role}")
@@ -318,7 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
-    demo.add_parser("load", help="load the demo organisation").set_defaults(func=cmd_demo_load)
+    demo_load = demo.add_parser("load", help="load the demo organisation and DAYS days of simulated cases")
+    demo_load.add_argument("--days", type=int, default=0, help="simulate this many days of cases (0: none)")
+    demo_load.set_defaults(func=cmd_demo_load)
 
     serve = sub.add_parser("serve", help="run the web app (gunicorn) and the task worker")
     serve.add_argument("--host", default="127.0.0.1")
@@ -355,6 +405,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp_cases.add_argument("--source", default="import", help="source system for rows that name none")
     imp_cases.add_argument("--errors", help="where to write the error report (default FILE.errors.csv)")
     imp_cases.set_defaults(func=cmd_import_cases)
+
+    sim = sub.add_parser("simulate", help="generate a realistic district centre's cases")
+    sim.add_argument("--days", type=_positive_int, required=True)
+    sim.add_argument("--seed", type=int, required=True)
+    sim.add_argument("--scale", type=_positive_float, default=1.0, help="volume multiplier")
+    sim.add_argument("--start", help="first day (YYYY-MM-DD); default: DAYS days before today")
+    sim.add_argument("--out", help="write JSON Lines to this file instead of the database")
+    sim.set_defaults(func=cmd_simulate)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
     token_create = token.add_parser("create", help="issue a bearer token acting as USERNAME")

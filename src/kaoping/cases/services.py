@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from kaoping.cases.deadlines import Event, EventKind, NodeStatus, Timeline, evaluate
@@ -309,7 +309,7 @@ def cases_recompute(*, case_ids: Iterable[int], now: dt.datetime | None = None) 
     for cases, timelines, warned in _timelines(sorted(set(case_ids)), now):
         for case, timeline in zip(cases, timelines, strict=True):
             _apply(case, timeline, warned)
-        Case.objects.bulk_update(cases, DERIVED_FIELDS, batch_size=500)
+        write_derived(cases)
         updated += len(cases)
     return updated
 
@@ -331,6 +331,27 @@ DERIVED_FIELDS = [
     "resubmissions",
     "one_time_notice",
 ]
+
+
+def write_derived(cases: list[Case]) -> None:
+    """Store the derived fields with one prepared UPDATE run over all rows (executemany): Django's
+    bulk_update builds a CASE expression per field and row, which dominated ingestion time."""
+    if not cases:
+        return
+    by_name = {f.name: f for f in Case._meta.concrete_fields}
+    fields = [by_name[name] for name in DERIVED_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Case._meta.db_table)} SET "
+        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        + f" WHERE {quote('id')} = %s"
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(case, f.attname), connection) for f in fields] + [case.pk]
+        for case in cases
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _apply(case: Case, timeline: Timeline, warned: set[tuple[int, str, str]]) -> None:
@@ -425,7 +446,7 @@ def _sweep_chunk(case_ids: list[int], now: dt.datetime) -> int:
             raised += len(warnings)
             for case, timeline in zip(cases, timelines, strict=True):
                 _apply(case, timeline, warned)  # moves each case's next alert on
-            Case.objects.bulk_update(cases, DERIVED_FIELDS, batch_size=500)
+            write_derived(cases)
         if raised:
             evidence_append(
                 actor="system:sweep",

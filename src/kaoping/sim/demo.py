@@ -63,6 +63,25 @@ MATTERS: list[tuple[str, str, str, str, list[str], str | None]] = [
 ]
 
 
+WINDOW_STAFF_NAMES = [
+    "张敏",
+    "黄磊",
+    "周婷",
+    "吴强",
+    "徐丽",
+    "孙浩",
+    "马莉",
+    "朱军",
+    "胡静",
+    "郭涛",
+    "何芳",
+    "高鹏",
+    "林雪",
+    "罗斌",
+    "郑洁",
+]
+
+
 def load_demo() -> list[tuple[str, str]]:
     user_model = get_user_model()
     with transaction.atomic():
@@ -105,6 +124,14 @@ def load_demo() -> list[tuple[str, str]]:
                     user=user,
                 )
             logins.append((username, f"{Role(role).label} · {units[unit_code].name}"))
+        # Two to three people serve at each window (the simulator's queues need them).
+        taken = set(Staff.objects.values_list("employee_no", flat=True))
+        for index, (code, *_rest) in enumerate(u for u in UNITS if u[2] == "window"):
+            for seat in range(2 + index % 2):
+                employee_no = f"{code}-{seat + 1:02d}"
+                if employee_no not in taken:
+                    name = WINDOW_STAFF_NAMES[(index * 3 + seat) % len(WINDOW_STAFF_NAMES)]
+                    staff_create(actor=admin, unit=units[code], name=name, employee_no=employee_no)
         existing = set(Matter.objects.values_list("code", flat=True))
         for code, name, kind, owner, channels, limit in MATTERS:
             if code not in existing:

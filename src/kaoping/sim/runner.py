@@ -1,0 +1,83 @@
+"""Running the case simulator against this installation: its windows, matters, staff and calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Q
+
+from kaoping.catalog.models import Matter
+from kaoping.org.models import Staff, Unit, UnitKind
+from kaoping.sim.cases import SimConfig, SimMatter, SimWindow, simulate
+from kaoping.workcal.limits import LimitUnit
+from kaoping.workcal.selectors import get_calendar
+
+
+def sim_matter(matter: Matter) -> SimMatter:
+    limit = matter.handling_limit
+    seconds = {LimitUnit.WORKING_MINUTES: 60, LimitUnit.WORKING_HOURS: 3600}.get(limit.unit)
+    return SimMatter(
+        code=matter.code,
+        kind=matter.kind,
+        limit_seconds=limit.amount * seconds if seconds else None,
+        limit_days=limit.amount if limit.unit is LimitUnit.WORKING_DAYS else None,
+        channels=tuple(matter.channels),
+    )
+
+
+def sim_windows(centre: Unit | None = None) -> list[SimWindow]:
+    """Every active window (under ``centre``), with the matters it or its department owns."""
+    windows = Unit.objects.filter(kind=UnitKind.WINDOW, active=True)
+    if centre is not None:
+        windows = windows.filter(path__startswith=centre.path)
+    result = []
+    for window in windows.order_by("code"):
+        owners = Q(owner=window)
+        if window.parent_id:
+            owners |= Q(owner_id=window.parent_id)
+        matters = tuple(sim_matter(m) for m in Matter.objects.filter(owners, active=True).order_by("code"))
+        if not matters:
+            continue
+        staff = tuple(
+            Staff.objects.filter(unit=window, active=True)
+            .order_by("employee_no")
+            .values_list("employee_no", flat=True)
+        )
+        result.append(SimWindow(unit=window.code, staff=staff, matters=matters))
+    return result
+
+
+def records(
+    *, days: int, seed: int, scale: float, start: dt.date, source: str = "sim"
+) -> Iterator[dict[str, Any]]:
+    windows = sim_windows()
+    if not windows:
+        raise ValueError("no active window owns a matter: load an organisation first (kaoping demo load)")
+    calendar = get_calendar()
+    return simulate(SimConfig(days, seed, scale=scale, start=start, source=source), windows, calendar)
+
+
+def run_into_database(
+    *, days: int, seed: int, scale: float, start: dt.date, on_progress: Callable[[int], None] | None = None
+) -> Any:
+    from kaoping.cases.services import cases_ingest
+
+    stream = (
+        (f"record {i}", r) for i, r in enumerate(records(days=days, seed=seed, scale=scale, start=start), 1)
+    )
+    return cases_ingest(
+        actor="simulator", records=stream, label=f"simulate seed={seed} days={days}", on_progress=on_progress
+    )
+
+
+def write_jsonl(path: Path, *, days: int, seed: int, scale: float, start: dt.date) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records(days=days, seed=seed, scale=scale, start=start):
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
