@@ -207,11 +207,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             start=start,
             on_progress=lambda n: progress.advance(task, n),
         )
-    sweep = cases_sweep()
+    sweep = cases_sweep()  # once more, as of now
     print(
         f"simulated {args.days} days from {start}: {report.accepted_cases} cases, {report.accepted_events} "
-        f"events, {report.duplicates} duplicates skipped, {len(report.rejected)} rejected; "
-        f"{sweep.raised} warnings raised"
+        f"events, {report.duplicates} duplicates skipped, {report.rejected} rejected; "
+        f"{report.warnings} warnings raised during the replay and {sweep.raised} as of now"
     )
     return 0
 

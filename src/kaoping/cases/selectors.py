@@ -23,7 +23,7 @@ class CaseFilters:
     matter: int | None = None
     kind: str = ""
     channel: str = ""
-    status: str = ""  # open / closed / on_time / due_soon / overdue / paused / breaker
+    status: str = ""  # open / closed / on_time / due_soon / overdue / paused / breaker / late
     start: dt.date | None = None
     end: dt.date | None = None
 
@@ -47,8 +47,8 @@ def case_list(
         cases = cases.filter(status=filters.status)
     elif filters.status == "breaker":
         cases = cases.filter(breaker=True)
-    elif filters.status == "overdue":
-        cases = cases.filter(Q(deadline_status="overdue") | Q(overdue=True))
+    elif filters.status == "late":  # any node overdue now or finished late
+        cases = cases.filter(overdue=True)
     elif filters.status:
         cases = cases.filter(deadline_status=filters.status)
     if filters.start:

@@ -69,6 +69,7 @@ def cases_ingest(
     orphans: str = "defer",
     on_progress: Any = None,
     user: User | None = None,
+    now: dt.datetime | None = None,
 ) -> IngestReport:
     """Ingest (location, record) pairs in batches; each batch is one transaction and one evidence
     entry. Valid records land, invalid ones are reported with their location and reason, records
@@ -90,11 +91,11 @@ def cases_ingest(
                 valid.append((where, validate(raw, lookups)))
             except RecordError as exc:
                 report.rejected.append(Rejection(where, str(raw.get("id", "")), str(exc)))
-        deferred.extend(_ingest_batch(actor, valid, label, report, defer=orphans == "defer"))
+        deferred.extend(_ingest_batch(actor, valid, label, report, defer=orphans == "defer", now=now))
         if on_progress:
             on_progress(len(chunk))
     if deferred:
-        still = _ingest_batch(actor, list(deferred), label, report, defer=False)
+        still = _ingest_batch(actor, list(deferred), label, report, defer=False, now=now)
         assert not still
     return report
 
@@ -106,8 +107,10 @@ def _ingest_batch(
     report: IngestReport,
     *,
     defer: bool,
+    now: dt.datetime | None,
 ) -> list[tuple[str, EventRecord]]:
-    now = clock.now()
+    # ``now`` is the clock deadlines are judged by: the present, or a replay's simulated moment.
+    now = now or clock.now()
     deferred: list[tuple[str, EventRecord]] = []
     with transaction.atomic():
         case_records: dict[tuple[str, str], tuple[str, CaseRecord]] = {}

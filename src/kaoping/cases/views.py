@@ -23,6 +23,7 @@ STATUS_CHOICES = [
     ("on_time", "正常"),
     ("due_soon", "即将超时"),
     ("overdue", "超时"),
+    ("late", "曾超时"),
     ("paused", "暂停计时"),
     ("breaker", "超时熔断"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +62,50 @@ def records(
     return simulate(SimConfig(days, seed, scale=scale, start=start, source=source), windows, calendar)
 
 
+@dataclass
+class ReplayReport:
+    accepted_cases: int = 0
+    accepted_events: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    warnings: int = 0
+
+
 def run_into_database(
     *, days: int, seed: int, scale: float, start: dt.date, on_progress: Callable[[int], None] | None = None
-) -> Any:
-    from kaoping.cases.services import cases_ingest
+) -> ReplayReport:
+    """Replay the simulated feed hour by hour: each hour's records are ingested as of the end of that
+    hour, then the sweep runs at that moment, so warnings are raised when they would have been."""
+    from kaoping.cases.services import cases_ingest, cases_sweep
 
-    stream = (
-        (f"record {i}", r) for i, r in enumerate(records(days=days, seed=seed, scale=scale, start=start), 1)
-    )
-    return cases_ingest(
-        actor="simulator", records=stream, label=f"simulate seed={seed} days={days}", on_progress=on_progress
-    )
+    report = ReplayReport()
+    label = f"simulate seed={seed} days={days}"
+    hour: list[tuple[str, dict[str, Any]]] = []
+    clock_hour: dt.datetime | None = None
+
+    def flush(until: dt.datetime) -> None:
+        result = cases_ingest(
+            actor="simulator", records=hour, label=label, now=until, on_progress=on_progress
+        )
+        report.accepted_cases += result.accepted_cases
+        report.accepted_events += result.accepted_events
+        report.duplicates += result.duplicates
+        report.rejected += len(result.rejected)
+        report.warnings += cases_sweep(now=until).raised
+        hour.clear()
+
+    for number, record in enumerate(records(days=days, seed=seed, scale=scale, start=start), 1):
+        moment = dt.datetime.fromisoformat(record.get("at") or record["received_at"])
+        top = moment.replace(minute=0, second=0, microsecond=0)
+        # Late deliveries carry old timestamps: the replay clock only moves forward.
+        if clock_hour is None or top > clock_hour:
+            if hour and clock_hour is not None:
+                flush(clock_hour + dt.timedelta(hours=1))
+            clock_hour = top
+        hour.append((f"record {number}", record))
+    if hour and clock_hour is not None:
+        flush(clock_hour + dt.timedelta(hours=1))
+    return report
 
 
 def write_jsonl(path: Path, *, days: int, seed: int, scale: float, start: dt.date) -> int:

@@ -46,6 +46,29 @@ def pause_label(value: str) -> str:
     return _(PAUSE_LABELS.get(value, value))
 
 
+EVENT_LABELS = {
+    "appointment_made": "预约",
+    "appointment_responded": "预约响应",
+    "arrived": "到达窗口",
+    "accepted": "受理",
+    "handled": "办结",
+    "delivered": "结果送达",
+    "pause_started": "暂停计时",
+    "pause_ended": "恢复计时",
+    "extension_granted": "批准延期",
+    "trip": "再次到场",
+    "resubmission": "补正材料",
+    "one_time_notice": "一次性告知",
+    "node_started": "环节开始",
+    "node_finished": "环节完成",
+}
+
+
+@register.filter
+def event_label(value: str) -> str:
+    return _(EVENT_LABELS.get(value, value))
+
+
 @register.filter
 def percent(value: float) -> str:
     return f"{value * 100:.0f}%"
