@@ -10,10 +10,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import calendar_due
+from bench import calendar_due, cases
 
 BENCHMARKS: dict[str, Callable[[list[str]], dict[str, Any]]] = {
     calendar_due.NAME: calendar_due.run,
+    "cases_import": cases.run_import,
+    "cases_sweep": cases.run_sweep,
+    "cases_list": cases.run_list,
 }
 
 

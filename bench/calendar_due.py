@@ -46,7 +46,7 @@ def run(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog=f"bench {NAME}")
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261121)
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)
 
     build_seconds, calendar = timed(package_calendar)
     starts, days = make_pairs(args.pairs, args.seed)

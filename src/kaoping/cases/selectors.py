@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning
+from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.masking import mask_id_number, mask_name, mask_phone
 from kaoping.core.permissions import User, sees_personal_data, unit_scope_q
@@ -51,10 +52,13 @@ def case_list(
         cases = cases.filter(overdue=True)
     elif filters.status:
         cases = cases.filter(deadline_status=filters.status)
+    # Days are local days, turned into instant ranges so the received_at index serves them.
+    zone = clock.local_zone()
     if filters.start:
-        cases = cases.filter(received_at__date__gte=filters.start)
+        cases = cases.filter(received_at__gte=dt.datetime.combine(filters.start, dt.time(), tzinfo=zone))
     if filters.end:
-        cases = cases.filter(received_at__date__lte=filters.end)
+        next_day = filters.end + dt.timedelta(days=1)
+        cases = cases.filter(received_at__lt=dt.datetime.combine(next_day, dt.time(), tzinfo=zone))
     if after:
         received, pk = after
         cases = cases.filter(Q(received_at__lt=received) | Q(received_at=received, pk__lt=pk))

@@ -1,0 +1,86 @@
+"""The case benchmarks: each runs ``bench.cases_worker`` in a fresh process on a fresh SQLite database.
+
+- cases_import: N cases with their events from JSON Lines (`kaoping import cases`), target ≤60 s for 1,000,000
+- cases_sweep: the every-minute sweep with 200,000 open cases stored, target ≤2 s
+- cases_list: server time of the filtered case list page with 1,000,000 cases stored, target ≤200 ms (p95)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+from bench.common import write_result
+
+
+def _worker(which: str, size: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"kaoping-bench-{which}-") as var:
+        env = {**os.environ, "KAOPING_VAR_DIR": var, "KAOPING_ALLOW_INSECURE_KEY": "1"}
+        env.pop("DATABASE_URL", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.cases_worker", which, "--size", str(size)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"bench {which} failed:\n{done.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+
+def _size(argv: list[str], flag: str, default: int) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(flag, type=int, default=default)
+    args, _ = parser.parse_known_args(argv)
+    return int(getattr(args, flag.lstrip("-").replace("-", "_")))
+
+
+def run_import(argv: list[str]) -> dict[str, Any]:
+    cases = _size(argv, "--cases", 1_000_000)
+    figures = _worker("import", cases)
+    value = figures.pop("value")
+    return write_result(
+        name="cases_import",
+        value=value,
+        unit="s",
+        target=60.0,
+        reference=None,
+        sizes={"cases": figures["cases"], "events": figures["events"]},
+        **figures,
+    )
+
+
+def run_sweep(argv: list[str]) -> dict[str, Any]:
+    open_cases = _size(argv, "--open-cases", 200_000)
+    figures = _worker("sweep", open_cases)
+    value = figures.pop("value")
+    return write_result(
+        name="cases_sweep",
+        value=value,
+        unit="s",
+        target=2.0,
+        reference=None,
+        sizes={"open_cases": figures["open_cases"]},
+        **figures,
+    )
+
+
+def run_list(argv: list[str]) -> dict[str, Any]:
+    cases = _size(argv, "--list-cases", 1_000_000)
+    figures = _worker("list", cases)
+    value = figures.pop("value")
+    return write_result(
+        name="cases_list",
+        value=value,
+        unit="ms",
+        target=200.0,
+        reference=None,
+        sizes={"cases": figures["cases"]},
+        **figures,
+    )
