@@ -97,3 +97,18 @@ def test_more_working_days_never_come_sooner(start, n):
 def test_provisional_exactly_when_the_deadline_reaches_an_unpublished_year(start, n):
     due = CAL.due_after_working_days(start, n)
     assert due.provisional == (due.at.year > 2026)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(instants, st.integers(1, 30 * 7 * 3600)), min_size=1, max_size=20))
+def test_bulk_forms_agree_with_the_scalar_forms(pairs):
+    import numpy as np
+
+    starts = np.array([int(s.timestamp()) for s, _ in pairs], dtype=np.int64)
+    amounts = np.array([a for _, a in pairs], dtype=np.int64)
+    due, provisional = CAL.due_after_working_seconds_bulk(starts, amounts)
+    ordinals = CAL.working_ordinal_bulk(starts)
+    for (start, amount), at, flag, ordinal in zip(pairs, due, provisional, ordinals, strict=True):
+        one = CAL.due_after_working_seconds(start, amount)
+        assert (int(one.at.timestamp()), one.provisional) == (int(at), bool(flag))
+        assert CAL.working_seconds_between(pairs[0][0], start) == int(ordinal - ordinals[0])

@@ -20,6 +20,7 @@ holidays (1 Jan, 1–2 May, 1–3 Oct); anything computed on them is marked ``pr
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -179,6 +180,14 @@ class WorkCalendar:
         self._day_seconds = int(lengths.sum())
         self._close_seconds = int(self._session_ends[-1])
         self._epoch_base = int(dt.datetime.combine(self.base, dt.time(), tzinfo=dt.UTC).timestamp())
+        # Plain-list copies for the scalar forms.
+        self._is_work_l: list[int] = [int(x) for x in is_work.tolist()]
+        self._cum_work_l: list[int] = self._cum_work.tolist()
+        self._workdays_l: list[int] = self._workdays.tolist()
+        self._cum_prov_l: list[int] = self._cum_provisional.tolist()
+        self._bounds_l = bounds
+        self._starts_l: list[int] = self._session_starts.tolist()
+        self._before_l: list[int] = self._session_before.tolist()
 
     # -- single values ---------------------------------------------------------------------------
 
@@ -198,17 +207,33 @@ class WorkCalendar:
     def holiday_name(self, day: dt.date) -> str | None:
         return self.holidays.get(day)
 
+    # The scalar forms walk plain Python lists (a few microseconds a call, where a one-element NumPy
+    # round trip costs tens); the bulk forms below do the same arithmetic on arrays, and the tests hold
+    # the two to the same answers.
+
     def due_after_working_days(self, start: dt.datetime, n: int) -> Due:
-        at, provisional = self.due_after_working_days_bulk(
-            np.array([self._epoch(start, "start")], dtype=np.int64), np.array([n], dtype=np.int64)
-        )
-        return Due(self._datetime(int(at[0])), bool(provisional[0]))
+        _check_amount(n, 1, MAX_WORKING_DAYS, "working days")
+        first = self._index_of(self._epoch(start, "start"))
+        rank = self._cum_work_l[first] + n
+        if rank > len(self._workdays_l):
+            raise CalendarError(f"the deadline falls after the calendar's span (ends {self.end.isoformat()})")
+        last = self._workdays_l[rank - 1]
+        due = self._epoch_base + last * 86400 + self._close_seconds - self._offset
+        return Due(self._datetime(due), self._provisional_one(first, last))
 
     def due_after_working_seconds(self, start: dt.datetime, seconds: int) -> Due:
-        at, provisional = self.due_after_working_seconds_bulk(
-            np.array([self._epoch(start, "start")], dtype=np.int64), np.array([seconds], dtype=np.int64)
-        )
-        return Due(self._datetime(int(at[0])), bool(provisional[0]))
+        _check_amount(seconds, 1, MAX_WORKING_SECONDS, "working seconds")
+        epoch = self._epoch(start, "start")
+        target = self._ordinal_one(epoch) + seconds
+        rank = -(-target // self._day_seconds)
+        if rank > len(self._workdays_l):
+            raise CalendarError(f"the deadline falls after the calendar's span (ends {self.end.isoformat()})")
+        last = self._workdays_l[rank - 1]
+        within = target - (rank - 1) * self._day_seconds
+        session = min(max(bisect_left(self._before_l, within) - 1, 0), len(self._before_l) - 1)
+        tod = self._starts_l[session] + within - self._before_l[session]
+        due = self._epoch_base + last * 86400 + tod - self._offset
+        return Due(self._datetime(due), self._provisional_one(self._index_of(epoch), last))
 
     def due_after_working_hours(self, start: dt.datetime, hours: float) -> Due:
         return self.due_after_working_seconds(start, _whole_seconds(hours * 3600, "working hours"))
@@ -218,10 +243,29 @@ class WorkCalendar:
 
     def working_seconds_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Office seconds from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-        ordinals = self.working_ordinal_bulk(
-            np.array([self._epoch(start, "start"), self._epoch(end, "end")], dtype=np.int64)
-        )
-        return int(ordinals[1] - ordinals[0])
+        return self._ordinal_one(self._epoch(end, "end")) - self._ordinal_one(self._epoch(start, "start"))
+
+    def _index_of(self, epoch: int) -> int:
+        index = (epoch + self._offset - self._epoch_base) // 86400
+        if not 0 <= index < len(self._is_work_l):
+            raise CalendarError(
+                f"{self._datetime(epoch).isoformat()} is outside the calendar's span "
+                f"{self.first_year}–{self.last_year}"
+            )
+        return index
+
+    def _ordinal_one(self, epoch: int) -> int:
+        index = self._index_of(epoch)
+        is_work = self._is_work_l[index]
+        done = (self._cum_work_l[index] - is_work) * self._day_seconds
+        if not is_work:
+            return done
+        local = epoch + self._offset - self._epoch_base - index * 86400
+        return done + sum(min(max(local - s, 0), e - s) for s, e in self._bounds_l)
+
+    def _provisional_one(self, first: int, last: int) -> bool:
+        before = self._cum_prov_l[first - 1] if first > 0 else 0
+        return self._cum_prov_l[last] - before > 0
 
     # -- bulk ------------------------------------------------------------------------------------
 
@@ -320,6 +364,11 @@ def _check_amounts(values: IntArray, low: int, high: int, what: str) -> None:
     if values.size and (values.min() < low or values.max() > high):
         bad = int(values[(values < low) | (values > high)][0])
         raise CalendarError(f"{bad} {what} is out of range: it must be between {low} and {high}")
+
+
+def _check_amount(value: int, low: int, high: int, what: str) -> None:
+    if not low <= value <= high:
+        raise CalendarError(f"{value} {what} is out of range: it must be between {low} and {high}")
 
 
 def _whole_seconds(value: float, what: str) -> int:
