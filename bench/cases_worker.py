@@ -83,13 +83,12 @@ def bench_import(cases: int) -> dict[str, Any]:
     }
 
 
-def _bulk_cases(count: int, *, accepted: bool, spread_days: int) -> None:
+def _bulk_cases(count: int, *, accepted: bool, spread_days: int, end: dt.datetime) -> None:
     """Store ``count`` cases straight into the table (set-up, not what is measured): window cases of the
     demo's matters received over the last ``spread_days`` working days, each with its events."""
     windows = list(Unit.objects.filter(kind=UnitKind.WINDOW).values_list("pk", "code"))
     matters = {m.owner_id: m.pk for m in Matter.objects.all()}
     pairs = [(unit, matters[unit]) for unit, _ in windows if unit in matters]
-    end = dt.datetime(2026, 9, 30, 17, 0, tzinfo=SHANGHAI)
     now = dt.datetime.now(dt.UTC)
     rows, events = [], []
     for i in range(count):
@@ -140,10 +139,12 @@ def _bulk_cases(count: int, *, accepted: bool, spread_days: int) -> None:
 
 
 def bench_sweep(open_cases: int) -> dict[str, Any]:
-    _bulk_cases(open_cases, accepted=True, spread_days=20)
+    # Cases received over the two weeks before the sweep: some long overdue, many running, a few
+    # crossing a threshold in any given minute.
+    first_now = dt.datetime(2026, 10, 23, 15, 0, tzinfo=SHANGHAI)
+    _bulk_cases(open_cases, accepted=True, spread_days=14, end=first_now - dt.timedelta(minutes=5))
     ids = list(Case.objects.values_list("pk", flat=True))
     build = time.perf_counter()
-    first_now = dt.datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI)
     cases_recompute(case_ids=ids, now=first_now)
     recompute_s = time.perf_counter() - build
     # The first sweep catches up on everything already due; the next ones, a minute apart, are the

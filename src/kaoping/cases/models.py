@@ -58,6 +58,10 @@ class Case(models.Model):
     provisional = models.BooleanField("暂定时限", default=False)
     overdue = models.BooleanField("曾超时", default=False)
     breaker = models.BooleanField("触发熔断", default=False)
+    # When the current node becomes due soon and trips the breaker (it is overdue after
+    # current_due_at): stored so the sweep is set-based SQL with no per-case evaluation.
+    alert_due_soon_at = models.DateTimeField(null=True, blank=True)
+    alert_breaker_at = models.DateTimeField(null=True, blank=True)
     # The next instant at which the sweep has something to raise; NULL when nothing is pending.
     next_alert_at = models.DateTimeField(null=True, blank=True)
     trips = models.PositiveSmallIntegerField("跑动次数", default=1)

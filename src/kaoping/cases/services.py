@@ -326,6 +326,8 @@ DERIVED_FIELDS = [
     "deadline_status",
     "current_node",
     "current_due_at",
+    "alert_due_soon_at",
+    "alert_breaker_at",
     "provisional",
     "overdue",
     "breaker",
@@ -367,6 +369,8 @@ def _apply(case: Case, timeline: Timeline, warned: set[tuple[int, str, str]]) ->
     current = timeline.current
     case.current_node = current.code if current else ""
     case.current_due_at = current.due_at if current else None
+    case.alert_due_soon_at = current.due_soon_at if current else None
+    case.alert_breaker_at = current.breaker_at if current else None
     if current:
         case.deadline_status = current.status
     elif timeline.closed:
@@ -406,59 +410,58 @@ class SweepReport:
 
 
 def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
-    """Raise every warning whose moment has come, once: due soon, overdue, and the breaker."""
+    """Raise every warning whose moment has come, once: due soon, overdue, and the breaker.
+
+    Set-based: each case row already holds its current node's three alert instants (written by
+    ``cases_recompute``), so a sweep is a few INSERT … SELECT and one UPDATE over the cases whose
+    ``next_alert_at`` has passed, whatever their number. ``ON CONFLICT DO NOTHING`` on the unique
+    (case, node, kind) keeps each warning single even if two sweeps overlap."""
     now = now or clock.now()
-    due_ids = list(
-        Case.objects.filter(status=CaseStatus.OPEN, next_alert_at__lte=now).values_list("pk", flat=True)
-    )
+    table = connection.ops.quote_name(Case._meta.db_table)
+    warnings = connection.ops.quote_name(CaseWarning._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(now)
+    due_now = "status = 'open' AND next_alert_at IS NOT NULL AND next_alert_at <= %s AND current_node <> ''"
     raised = 0
-    for start in range(0, len(due_ids), 5000):
-        raised += _sweep_chunk(due_ids[start : start + 5000], now)
-    return SweepReport(examined=len(due_ids), raised=raised)
-
-
-def _sweep_chunk(case_ids: list[int], now: dt.datetime) -> int:
-    raised = 0
-    with transaction.atomic():
-        for cases, timelines, warned in _timelines(case_ids, now):
-            warnings = []
-            for case, timeline in zip(cases, timelines, strict=True):
-                node = timeline.current
-                if node is None or node.due_at is None:
-                    continue
-                for kind, moment in (
-                    (WarningKind.DUE_SOON, node.due_soon_at),
-                    (WarningKind.OVERDUE, node.due_at),
-                    (WarningKind.BREAKER, node.breaker_at),
-                ):
-                    key = (case.pk, node.code, kind.value)
-                    if moment is not None and moment <= now and key not in warned:
-                        warned.add(key)
-                        warnings.append(
-                            CaseWarning(
-                                case_id=case.pk,
-                                unit_id=case.unit_id,
-                                node=node.code,
-                                kind=kind.value,
-                                due_at=node.due_at,
-                                raised_at=now,
-                            )
-                        )
-            # ignore_conflicts: a concurrent sweep may have raised the same warning; it stays one.
-            CaseWarning.objects.bulk_create(warnings, ignore_conflicts=True, batch_size=500)
-            raised += len(warnings)
-            for case, timeline in zip(cases, timelines, strict=True):
-                _apply(case, timeline, warned)  # moves each case's next alert on
-            write_derived(cases)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {due_now}", [at])
+        examined = int(cursor.fetchone()[0])
+        if not examined:
+            return SweepReport(examined=0, raised=0)
+        for kind, column in (
+            (WarningKind.DUE_SOON, "alert_due_soon_at"),
+            (WarningKind.OVERDUE, "current_due_at"),
+            (WarningKind.BREAKER, "alert_breaker_at"),
+        ):
+            cursor.execute(
+                f"INSERT INTO {warnings} (case_id, unit_id, node, kind, due_at, raised_at) "
+                f"SELECT id, unit_id, current_node, %s, current_due_at, %s FROM {table} "
+                f"WHERE {due_now} AND {column} IS NOT NULL AND {column} <= %s "
+                f"ON CONFLICT DO NOTHING",
+                [kind.value, at, at, at],
+            )
+            raised += max(cursor.rowcount, 0)
+        # The alert instants are ordered (due soon ≤ due < breaker): the next one is the first ahead.
+        cursor.execute(
+            f"UPDATE {table} SET "
+            f"deadline_status = CASE WHEN current_due_at < %s THEN 'overdue' "
+            f"  WHEN alert_due_soon_at <= %s THEN 'due_soon' ELSE deadline_status END, "
+            f"overdue = CASE WHEN current_due_at < %s THEN %s ELSE overdue END, "
+            f"breaker = CASE WHEN alert_breaker_at <= %s THEN %s ELSE breaker END, "
+            f"next_alert_at = CASE WHEN alert_due_soon_at > %s THEN alert_due_soon_at "
+            f"  WHEN current_due_at > %s THEN current_due_at "
+            f"  WHEN alert_breaker_at > %s THEN alert_breaker_at ELSE NULL END "
+            f"WHERE {due_now}",
+            [at, at, at, True, at, True, at, at, at, at],
+        )
         if raised:
             evidence_append(
                 actor="system:sweep",
                 action="cases.warnings_raise",
                 object_type="cases.sweep",
                 object_id=now.isoformat(),
-                state={"raised": raised, "cases": len(case_ids)},
+                state={"raised": raised, "cases": examined},
             )
-    return raised
+    return SweepReport(examined=examined, raised=raised)
 
 
 def warning_acknowledge(*, actor: User, warning_id: int) -> CaseWarning:
