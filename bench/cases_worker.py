@@ -161,9 +161,10 @@ def bench_sweep(open_cases: int) -> dict[str, Any]:
         examined.append(report.examined)
     open_count = Case.objects.filter(status="open").count()
     return {
-        "value": max(steady),
+        # The figure: the first sweep, which examines every open case whose alert has come.
+        "value": first_s,
         "open_cases": open_count,
-        "first_sweep_s": round(first_s, 3),
+        "steady_max_s": round(max(steady), 4),
         "first_sweep_examined": first.examined,
         "first_sweep_raised": first.raised,
         "steady_median_s": round(statistics.median(steady), 4),
