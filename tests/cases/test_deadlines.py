@@ -166,3 +166,23 @@ def test_a_pause_moves_the_due_instant_by_its_working_length(pause_start, minute
         assert paused.paused_seconds == CAL.working_seconds_between(max(pause_start, accepted), pause_end)
     else:
         assert paused.due_at == plain.due_at
+
+
+def test_a_matters_own_node_is_timed_when_it_has_a_limit():
+    events = [
+        ev("accepted", "2026-03-02T09:00"),
+        ev("node_started", "2026-03-02T10:00", node="site_check"),
+        ev("node_started", "2026-03-02T10:05", node="filing"),
+    ]
+    timeline = evaluate(
+        events,
+        limits=LIMITS,
+        calendar=CAL,
+        now=at("2026-03-04T10:00"),
+        received_at=at("2026-03-02T09:00"),
+        custom_limits={"site_check": Limit.parse("1 wd")},
+    )
+    by_code = {c.code: c for c in timeline.custom_nodes}
+    site = by_code["site_check"].timed
+    assert site is not None and site.due_at == at("2026-03-03T17:30") and site.status is NodeStatus.OVERDUE
+    assert by_code["filing"].timed is None and by_code["filing"].started_at == at("2026-03-02T10:05")

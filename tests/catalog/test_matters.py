@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from kaoping.catalog.models import node_limits
+from kaoping.catalog.models import Matter, node_limits
 from kaoping.catalog.services import matter_create
 from kaoping.core.errors import KaopingError
 from kaoping.workcal.calendar import SHANGHAI
@@ -69,3 +69,29 @@ def test_a_window_head_cannot_add_matters_elsewhere(org):
         matter_create(
             actor=org.head_a, code="MZ", name="x", kind="immediate", owner=org.window_b, channels=["window"]
         )
+
+
+def test_a_matter_has_at_most_42_own_nodes(org):
+    from kaoping.catalog.services import matter_node_add
+
+    matter = matter_create(
+        actor=org.admin, code="M42", name="联办事项", kind="joint", owner=org.window_a, channels=["window"]
+    )
+    for i in range(42):
+        matter_node_add(
+            actor=org.admin,
+            matter=matter,
+            code=f"n{i}",
+            name=f"环节{i}",
+            position=i,
+            limit="2 wh" if i % 2 else None,
+        )
+    other = matter_create(
+        actor=org.admin, code="M1", name="另一事项", kind="joint", owner=org.window_a, channels=["window"]
+    )
+    matter_node_add(actor=org.admin, matter=other, code="n0", name="环节")
+    with pytest.raises(KaopingError, match="already used"):
+        matter_node_add(actor=org.admin, matter=Matter.objects.get(code="M1"), code="n0", name="重复")
+    with pytest.raises(KaopingError, match="at most 42 nodes"):
+        matter_node_add(actor=org.admin, matter=matter, code="n42", name="多余")
+    assert str(matter.nodes.get(code="n1").limit) == "2 wh"

@@ -109,6 +109,16 @@ class NodeResult:
         return self.used_share > BREAKER_SHARE
 
 
+@dataclass(frozen=True)
+class CustomNode:
+    """A matter's own node (R0.7: up to 42 per matter), timed when the matter gives it a limit."""
+
+    code: str
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    timed: NodeResult | None
+
+
 @dataclass
 class Timeline:
     nodes: list[NodeResult]
@@ -117,7 +127,7 @@ class Timeline:
     trips: int = 1
     resubmissions: int = 0
     one_time_notice: bool = False
-    custom_nodes: list[tuple[str, dt.datetime | None, dt.datetime | None]] = field(default_factory=list)
+    custom_nodes: list[CustomNode] = field(default_factory=list)
 
     def node(self, code: str) -> NodeResult:
         return next(n for n in self.nodes if n.code == code)
@@ -164,8 +174,10 @@ def evaluate(
     now: dt.datetime,
     received_at: dt.datetime,
     due_soon_share: float = DUE_SOON_SHARE,
+    custom_limits: dict[str, Limit] | None = None,
 ) -> Timeline:
-    """The timeline of one case as of ``now``. ``limits`` gives each timed node's limit."""
+    """The timeline of one case as of ``now``. ``limits`` gives each of the four timed nodes' limit,
+    ``custom_limits`` those of the matter's own nodes that have one."""
     events = sorted(raw_events)
     pauses = _pauses(events)
     extensions = [
@@ -209,7 +221,27 @@ def evaluate(
         trips=1 + sum(1 for e in events if e.kind is EventKind.TRIP),
         resubmissions=sum(1 for e in events if e.kind is EventKind.RESUBMISSION),
         one_time_notice=any(e.kind is EventKind.ONE_TIME_NOTICE for e in events),
-        custom_nodes=[(code, s, e) for code, (s, e) in custom.items()],
+        custom_nodes=[
+            CustomNode(
+                code,
+                start,
+                end,
+                _node(
+                    code,
+                    (custom_limits or {})[code],
+                    start,
+                    end,
+                    [],
+                    calendar,
+                    now,
+                    due_soon_share,
+                    extended=False,
+                )
+                if start is not None and code in (custom_limits or {})
+                else None,
+            )
+            for code, (start, end) in custom.items()
+        ],
     )
 
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from kaoping.cases.deadlines import Event, EventKind, NodeStatus, Timeline, evaluate
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
 from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning, ImportBatch, WarningKind
-from kaoping.catalog.models import Matter, node_limits
+from kaoping.catalog.models import Matter, MatterNode, node_limits
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
@@ -24,6 +24,7 @@ from kaoping.evidence.digest import digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.org.models import Staff, Unit
 from kaoping.workcal.calendar import WorkCalendar
+from kaoping.workcal.limits import Limit
 from kaoping.workcal.selectors import get_calendar
 
 BATCH = 2000
@@ -267,17 +268,41 @@ class _Calendars:
         return self._by_unit[unit.pk]
 
 
-def case_timeline(
-    case: Case, *, now: dt.datetime | None = None, calendars: _Calendars | None = None
+def _custom_limits(matter_ids: Iterable[int]) -> dict[int, dict[str, Limit]]:
+    limits: dict[int, dict[str, Limit]] = defaultdict(dict)
+    for node in MatterNode.objects.filter(matter_id__in=set(matter_ids), limit_amount__isnull=False):
+        if node.limit is not None:
+            limits[node.matter_id][node.code] = node.limit
+    return limits
+
+
+def _evaluate(
+    case: Case,
+    events: list[Event],
+    *,
+    calendars: _Calendars,
+    base_limits: dict[str, Limit],
+    custom: dict[int, dict[str, Limit]],
+    now: dt.datetime,
 ) -> Timeline:
-    calendars = calendars or _Calendars()
-    limits = {**node_limits(), "handling": case.matter.handling_limit}  # same limits as recompute
     return evaluate(
-        _events_of([case.pk]).get(case.pk, []),
-        limits=limits,
+        events,
+        limits={**base_limits, "handling": case.matter.handling_limit},
         calendar=calendars.of(case.unit),
-        now=now or clock.now(),
+        now=now,
         received_at=case.received_at.astimezone(clock.local_zone()),
+        custom_limits=custom.get(case.matter_id),
+    )
+
+
+def case_timeline(case: Case, *, now: dt.datetime | None = None) -> Timeline:
+    return _evaluate(
+        case,
+        _events_of([case.pk]).get(case.pk, []),
+        calendars=_Calendars(),
+        base_limits=node_limits(),
+        custom=_custom_limits([case.matter_id]),
+        now=now or clock.now(),
     )
 
 
@@ -291,14 +316,16 @@ def _timelines(
         chunk = case_ids[start : start + 900]
         cases = list(Case.objects.filter(pk__in=chunk).select_related("matter", "unit"))
         events = _events_of(chunk)
+        custom = _custom_limits(c.matter_id for c in cases)
         warned = set(CaseWarning.objects.filter(case_id__in=chunk).values_list("case_id", "node", "kind"))
         timelines = [
-            evaluate(
+            _evaluate(
+                case,
                 events.get(case.pk, []),
-                limits={**base_limits, "handling": case.matter.handling_limit},
-                calendar=calendars.of(case.unit),
+                calendars=calendars,
+                base_limits=base_limits,
+                custom=custom,
                 now=now,
-                received_at=case.received_at.astimezone(clock.local_zone()),
             )
             for case in cases
         ]

@@ -102,6 +102,7 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "events": selectors.case_events(case=case),
             "node_labels": NODE_LABELS,
             "warnings": case.warnings.order_by("raised_at"),
+            "node_names": dict(case.matter.nodes.values_list("code", "name")),
         },
     )
 

@@ -76,3 +76,44 @@ def default_limit(kind: str) -> Limit:
 def node_limits() -> dict[str, Limit]:
     """The R0.4 limits other than handling (which is per matter), from settings."""
     return {node: Limit.parse(text) for node, text in settings.KAOPING_NODE_LIMITS.items()}
+
+
+MAX_NODES_PER_MATTER = 42  # R0.7
+
+
+class MatterNode(Evidenced):
+    """A key process node of a matter beyond the four timed ones, captured from the business systems
+    as node_started / node_finished events; timed when it has a limit."""
+
+    matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="nodes", verbose_name="事项")
+    code = models.CharField("环节编码", max_length=40)
+    name = models.CharField("环节名称", max_length=100)
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+    limit_amount = models.PositiveIntegerField("时限", null=True, blank=True)
+    limit_unit = models.CharField(
+        "时限单位", max_length=10, blank=True, choices=[(u.value, u.label) for u in LimitUnit]
+    )
+
+    class Meta:
+        ordering = ["matter", "position", "code"]
+        constraints = [models.UniqueConstraint(fields=["matter", "code"], name="unique_node_per_matter")]
+        verbose_name = "办理环节"
+        verbose_name_plural = "办理环节"
+
+    def __str__(self) -> str:
+        return f"{self.matter.code}/{self.code} {self.name}"
+
+    @property
+    def limit(self) -> Limit | None:
+        if self.limit_amount and self.limit_unit:
+            return Limit(self.limit_amount, LimitUnit(self.limit_unit))
+        return None
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if bool(self.limit_amount) != bool(self.limit_unit):
+            raise ValidationError("时限与时限单位须同时填写")
+        siblings = MatterNode.objects.filter(matter_id=self.matter_id).exclude(pk=self.pk).count()
+        if siblings >= MAX_NODES_PER_MATTER:
+            raise ValidationError(f"每个事项最多 {MAX_NODES_PER_MATTER} 个办理环节")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from kaoping.catalog.models import Channel, Matter, MatterKind
+from kaoping.catalog.models import MAX_NODES_PER_MATTER, Channel, Matter, MatterKind, MatterNode
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access
 from kaoping.evidence.services import evidence_record
@@ -65,3 +65,43 @@ def matter_create(
         )
         evidence_record(actor=actor, action="catalog.matter_create", instance=matter)
     return matter
+
+
+def matter_node_add(
+    *, actor: User, matter: Matter, code: str, name: str, position: int = 0, limit: str | None = None
+) -> MatterNode:
+    """Configure one of the matter's own nodes (R0.7: at most 42 per matter)."""
+    require_unit_access(actor, matter.owner, what="matter node")
+    parsed: Limit | None = None
+    if limit:
+        try:
+            parsed = Limit.parse(limit)
+        except CalendarError as exc:
+            raise KaopingError(
+                ErrorCode.INVALID, what="matter node", where=f"{matter.code}/{code}", why=str(exc)
+            ) from None
+    with transaction.atomic():
+        if matter.nodes.count() >= MAX_NODES_PER_MATTER:
+            raise KaopingError(
+                ErrorCode.INVALID,
+                what="matter node",
+                where=f"{matter.code}/{code}",
+                why=f"a matter has at most {MAX_NODES_PER_MATTER} nodes",
+            )
+        if matter.nodes.filter(code=code).exists():
+            raise KaopingError(
+                ErrorCode.INVALID,
+                what="matter node",
+                where=f"{matter.code}/{code}",
+                why="this node code is already used by the matter",
+            )
+        node = MatterNode.objects.create(
+            matter=matter,
+            code=code,
+            name=name,
+            position=position,
+            limit_amount=parsed.amount if parsed else None,
+            limit_unit=parsed.unit.value if parsed else "",
+        )
+        evidence_record(actor=actor, action="catalog.matter_node_add", instance=node)
+    return node
