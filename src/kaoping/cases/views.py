@@ -16,6 +16,7 @@ from kaoping.core import clock
 from kaoping.core.errors import KaopingError
 from kaoping.core.permissions import unit_scope_q
 from kaoping.org.models import Unit
+from kaoping.workcal.selectors import get_calendar
 
 STATUS_CHOICES = [
     ("open", "在办"),
@@ -133,13 +134,23 @@ def warning_acknowledge_view(request: HttpRequest, warning_id: int) -> HttpRespo
     return redirect(request.POST.get("next") or "cases:warnings")
 
 
+def _latest_workday(day: dt.date) -> dt.date:
+    """Opening the page on a weekend or holiday shows the last working day, not an empty one."""
+    calendar = get_calendar()
+    for _ in range(30):
+        if calendar.is_workday(day):
+            return day
+        day -= dt.timedelta(days=1)
+    return day
+
+
 @login_required
 def unit_day_view(request: HttpRequest) -> HttpResponse:
     units = list(Unit.objects.filter(unit_scope_q(request.user)).order_by("path"))
     if not units:
         raise Http404("no units in your scope")
     chosen = next((u for u in units if u.pk == _int(request.GET.get("unit"))), units[0])
-    day = _date(request.GET.get("date")) or clock.today()
+    day = _date(request.GET.get("date")) or _latest_workday(clock.today())
     counts = selectors.unit_day(user=request.user, unit=chosen, day=day, tz=clock.local_zone())
     overdue = selectors.case_list(
         user=request.user, filters=selectors.CaseFilters(unit=chosen.pk, status="overdue"), limit=10
