@@ -137,7 +137,7 @@ def warning_acknowledge_view(request: HttpRequest, warning_id: int) -> HttpRespo
 def _latest_workday(day: dt.date) -> dt.date:
     """Opening the page on a weekend or holiday shows the last working day, not an empty one."""
     calendar = get_calendar()
-    for _ in range(30):
+    for _step in range(30):
         if calendar.is_workday(day):
             return day
         day -= dt.timedelta(days=1)
