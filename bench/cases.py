@@ -41,46 +41,64 @@ def _size(argv: list[str], flag: str, default: int) -> int:
     return int(getattr(args, flag.lstrip("-").replace("-", "_")))
 
 
-def run_import(argv: list[str]) -> dict[str, Any]:
-    cases = _size(argv, "--cases", 1_000_000)
-    figures = _worker("import", cases)
+def _run(
+    argv: list[str],
+    *,
+    name: str,
+    which: str,
+    flag: str,
+    default: int,
+    unit: str,
+    target: float,
+    size_key: str,
+) -> dict[str, Any]:
+    figures = _worker(which, _size(argv, flag, default))
     value = figures.pop("value")
     return write_result(
-        name="cases_import",
+        name=name,
         value=value,
+        unit=unit,
+        target=target,
+        reference=None,
+        sizes={size_key: figures[size_key]},
+        **figures,
+    )
+
+
+def run_import(argv: list[str]) -> dict[str, Any]:
+    return _run(
+        argv,
+        name="cases_import",
+        which="import",
+        flag="--cases",
+        default=1_000_000,
         unit="s",
         target=60.0,
-        reference=None,
-        sizes={"cases": figures["cases"], "events": figures["events"]},
-        **figures,
+        size_key="cases",
     )
 
 
 def run_sweep(argv: list[str]) -> dict[str, Any]:
-    open_cases = _size(argv, "--open-cases", 200_000)
-    figures = _worker("sweep", open_cases)
-    value = figures.pop("value")
-    return write_result(
+    return _run(
+        argv,
         name="cases_sweep",
-        value=value,
+        which="sweep",
+        flag="--open-cases",
+        default=200_000,
         unit="s",
         target=2.0,
-        reference=None,
-        sizes={"open_cases": figures["open_cases"]},
-        **figures,
+        size_key="open_cases",
     )
 
 
 def run_list(argv: list[str]) -> dict[str, Any]:
-    cases = _size(argv, "--list-cases", 1_000_000)
-    figures = _worker("list", cases)
-    value = figures.pop("value")
-    return write_result(
+    return _run(
+        argv,
         name="cases_list",
-        value=value,
+        which="list",
+        flag="--list-cases",
+        default=1_000_000,
         unit="ms",
         target=200.0,
-        reference=None,
-        sizes={"cases": figures["cases"]},
-        **figures,
+        size_key="cases",
     )
