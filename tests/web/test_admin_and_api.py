@@ -92,7 +92,9 @@ def test_api_due_and_its_errors(org, calendar_db):
 def test_openapi_docs_are_served(org):
     client = Client()
     client.force_login(org.admin)
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "cdn." not in docs.content.decode()  # centres often run on closed networks
     schema = client.get("/api/openapi.json").json()
     assert "/api/calendar/due" in schema["paths"]
 

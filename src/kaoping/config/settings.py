@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves the API docs assets locally, not from a CDN (closed networks)
     "kaoping.core",
     "kaoping.evidence",
     "kaoping.org",
