@@ -107,3 +107,12 @@ def test_evidence_page_and_api_are_for_auditors(org):
     assert "存证链完整" in auditor.get("/evidence/verify/").content.decode()
     assert head.get("/api/evidence/verify").status_code == 403
     assert head.get("/evidence/verify/").status_code == 403
+
+
+def test_case_pages_are_available_in_english(org):
+    client = Client()
+    client.force_login(org.head_a)
+    client.cookies["django_language"] = "en"
+    page = client.get("/cases/").content.decode()
+    assert "Case no." in page and "No cases match." in page
+    assert "办件编号" not in page
