@@ -80,6 +80,7 @@ def test_lists_are_scoped_and_paged(setup):
     assert head_a.get(f"/api/cases/{b1.pk}").status_code == 404
     assert head_a.get(f"/cases/{b1.pk}/").status_code == 404
     assert head_a.get("/api/cases", {"after": "garbage"}).status_code == 400
+    assert head_a.get("/api/cases", {"after": "2026-03-02T09:00:00_5"}).status_code == 400  # no offset
 
 
 def test_personal_data_is_masked_for_a_department_head_but_not_the_director(setup):

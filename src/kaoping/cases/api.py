@@ -96,22 +96,6 @@ class CaseQuery(Schema):
     after: str = ""
 
 
-def parse_cursor(text: str) -> tuple[dt.datetime, int] | None:
-    if not text:
-        return None
-    try:
-        stamp, pk = text.rsplit("_", 1)
-        return dt.datetime.fromisoformat(stamp), int(pk)
-    except ValueError:
-        raise KaopingError(
-            ErrorCode.INVALID, what="after", why=f"{text!r} is not a cursor from `next`"
-        ) from None
-
-
-def make_cursor(case: Case) -> str:
-    return f"{case.received_at.isoformat()}_{case.pk}"
-
-
 @router.get("", response=CasePage, summary="Cases in your scope, newest first")
 def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> CasePage:
     filters = selectors.CaseFilters(
@@ -123,10 +107,10 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> CasePage:
         start=query.start,
         end=query.end,
     )
-    cases = selectors.case_list(user=request.user, filters=filters, after=parse_cursor(query.after))
+    cases = selectors.case_list(user=request.user, filters=filters, after=selectors.parse_cursor(query.after))
     return CasePage(
         items=[CaseOut.of(c) for c in cases],
-        next=make_cursor(cases[-1]) if len(cases) == selectors.PAGE_SIZE else None,
+        next=selectors.make_cursor(cases[-1]) if len(cases) == selectors.PAGE_SIZE else None,
     )
 
 

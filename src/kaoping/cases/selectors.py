@@ -65,6 +65,26 @@ def case_list(
     return list(cases.select_related("matter", "unit").order_by("-received_at", "-pk")[:limit])
 
 
+def parse_cursor(text: str) -> tuple[dt.datetime, int] | None:
+    """The keyset position a previous page handed out as ``next`` ("" for the first page)."""
+    if not text:
+        return None
+    try:
+        stamp, pk = text.rsplit("_", 1)
+        after = dt.datetime.fromisoformat(stamp)
+        if after.tzinfo is None:
+            raise ValueError("naive")
+        return after, int(pk)
+    except ValueError:
+        raise KaopingError(
+            ErrorCode.INVALID, what="after", why=f"{text!r} is not a cursor from `next`"
+        ) from None
+
+
+def make_cursor(case: Case) -> str:
+    return f"{case.received_at.isoformat()}_{case.pk}"
+
+
 def case_get(*, user: User, case_id: int) -> Case:
     case = (
         Case.objects.filter(unit_scope_q(user, field="unit"), pk=case_id)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.cases import selectors, services
-from kaoping.cases.api import make_cursor, parse_cursor
+from kaoping.cases.labels import STATUS_FILTERS, STATUS_LABELS
 from kaoping.catalog.models import Channel, Matter, MatterKind, TimedNode
 from kaoping.core import clock
 from kaoping.core.errors import KaopingError
@@ -18,16 +18,7 @@ from kaoping.core.permissions import unit_scope_q
 from kaoping.org.models import Unit
 from kaoping.workcal.selectors import get_calendar
 
-STATUS_CHOICES = [
-    ("open", "在办"),
-    ("closed", "办结"),
-    ("on_time", "正常"),
-    ("due_soon", "即将超时"),
-    ("overdue", "超时"),
-    ("late", "曾超时"),
-    ("paused", "暂停计时"),
-    ("breaker", "超时熔断"),
-]
+STATUS_CHOICES = [(code, STATUS_LABELS[code]) for code in STATUS_FILTERS]
 NODE_LABELS = dict(TimedNode.choices)
 
 
@@ -55,14 +46,14 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         end=_date(get.get("end")),
     )
     try:
-        after = parse_cursor(get.get("after", ""))
+        after = selectors.parse_cursor(get.get("after", ""))
     except KaopingError:
         after = None
     cases = selectors.case_list(user=request.user, filters=filters, after=after)
     next_query = None
     if len(cases) == selectors.PAGE_SIZE:
         query = get.copy()
-        query["after"] = make_cursor(cases[-1])
+        query["after"] = selectors.make_cursor(cases[-1])
         next_query = query.urlencode()
     units = Unit.objects.filter(unit_scope_q(request.user)).order_by("path").only("pk", "name", "depth")
     matters = (
