@@ -144,3 +144,10 @@ def test_unit_tree_of_any_depth(org):
         )
     assert parent.depth == 12
     assert parent.ancestor_ids()[0] == org.region.pk
+
+
+def test_home_lists_the_users_own_units_in_few_queries(org, calendar_db, django_assert_max_num_queries):
+    client = client_for(org.head_a)
+    with django_assert_max_num_queries(8):
+        page = client.get("/").content.decode()
+    assert "甲科" in page and "乙科" not in page

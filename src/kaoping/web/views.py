@@ -9,19 +9,18 @@ from kaoping.core import clock
 from kaoping.core.permissions import scope_paths
 from kaoping.org.models import RoleAssignment
 from kaoping.org.selectors import unit_list
+from kaoping.workcal.selectors import get_calendar
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     today = clock.today()
-    from kaoping.workcal.selectors import get_calendar
-
     calendar = get_calendar()
     roles = RoleAssignment.objects.filter(user__pk=request.user.pk or 0).select_related("unit")
-    top_units = unit_list(user=request.user)
-    paths = scope_paths(request.user)
+    units = list(unit_list(user=request.user))
+    paths = set(scope_paths(request.user))
     # The top of each subtree the user covers (their own units), not every descendant.
-    own = [u for u in top_units if any(u.path == p for p in paths)] or list(top_units.filter(depth=0))
+    own = [u for u in units if u.path in paths] or [u for u in units if u.depth == 0]
     return render(
         request,
         "web/home.html",
@@ -31,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "today_workday": calendar.is_workday(today),
             "roles": roles,
             "own_units": own,
-            "unit_count": top_units.count(),
+            "unit_count": len(units),
         },
     )
 
