@@ -135,7 +135,7 @@ class CaseDetailOut(CaseOut):
 @router.get("/{case_id}", response=CaseDetailOut, summary="One case with its timeline")
 def get_case(request: HttpRequest, case_id: int) -> CaseDetailOut:
     case = selectors.case_get(user=request.user, case_id=case_id)
-    timeline = services.case_timeline(case)
+    timeline = selectors.case_timeline(case)
     return CaseDetailOut(
         **CaseOut.of(case).dict(),
         applicant=selectors.applicant_view(user=request.user, case=case),

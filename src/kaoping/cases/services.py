@@ -13,19 +13,17 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from kaoping.cases.deadlines import Event, EventKind, NodeStatus, Timeline, evaluate
+from kaoping.cases.deadlines import NodeStatus, Timeline
+from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, events_of
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
 from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning, ImportBatch, WarningKind
-from kaoping.catalog.models import Matter, MatterNode, node_limits
+from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.org.models import Staff, Unit
-from kaoping.workcal.calendar import WorkCalendar
-from kaoping.workcal.limits import Limit
-from kaoping.workcal.selectors import get_calendar
 
 BATCH = 2000
 
@@ -235,91 +233,20 @@ def _existing(
 # -- recomputation -------------------------------------------------------------------------------
 
 
-def _events_of(case_ids: list[int]) -> dict[int, list[Event]]:
-    events: dict[int, list[Event]] = defaultdict(list)
-    for start in range(0, len(case_ids), 900):
-        rows = CaseEvent.objects.filter(case_id__in=case_ids[start : start + 900]).values_list(
-            "case_id", "kind", "at", "node", "detail"
-        )
-        for case_id, kind, at, node, detail in rows:
-            events[case_id].append(
-                Event(
-                    at=at.astimezone(clock.local_zone()),
-                    kind=EventKind(kind),
-                    node=node,
-                    pause_kind=detail.get("pause_kind", ""),
-                    reason=detail.get("reason", ""),
-                    approver=detail.get("approver", ""),
-                    limit=detail.get("limit", ""),
-                )
-            )
-    return events
-
-
-class _Calendars:
-    """One WorkCalendar per unit's office hours, fetched once per recomputation."""
-
-    def __init__(self) -> None:
-        self._by_unit: dict[int, WorkCalendar] = {}
-
-    def of(self, unit: Unit) -> WorkCalendar:
-        if unit.pk not in self._by_unit:
-            self._by_unit[unit.pk] = get_calendar(unit=unit)
-        return self._by_unit[unit.pk]
-
-
-def _custom_limits(matter_ids: Iterable[int]) -> dict[int, dict[str, Limit]]:
-    limits: dict[int, dict[str, Limit]] = defaultdict(dict)
-    for node in MatterNode.objects.filter(matter_id__in=set(matter_ids), limit_amount__isnull=False):
-        if node.limit is not None:
-            limits[node.matter_id][node.code] = node.limit
-    return limits
-
-
-def _evaluate(
-    case: Case,
-    events: list[Event],
-    *,
-    calendars: _Calendars,
-    base_limits: dict[str, Limit],
-    custom: dict[int, dict[str, Limit]],
-    now: dt.datetime,
-) -> Timeline:
-    return evaluate(
-        events,
-        limits={**base_limits, "handling": case.matter.handling_limit},
-        calendar=calendars.of(case.unit),
-        now=now,
-        received_at=case.received_at.astimezone(clock.local_zone()),
-        custom_limits=custom.get(case.matter_id),
-    )
-
-
-def case_timeline(case: Case, *, now: dt.datetime | None = None) -> Timeline:
-    return _evaluate(
-        case,
-        _events_of([case.pk]).get(case.pk, []),
-        calendars=_Calendars(),
-        base_limits=node_limits(),
-        custom=_custom_limits([case.matter_id]),
-        now=now or clock.now(),
-    )
-
-
 def _timelines(
     case_ids: list[int], now: dt.datetime
 ) -> Iterator[tuple[list[Case], list[Timeline], set[Any]]]:
     """Evaluate cases in chunks: the cases, their timelines and the warnings already raised on them."""
-    calendars = _Calendars()
+    calendars = Calendars()
     base_limits = node_limits()
     for start in range(0, len(case_ids), 900):
         chunk = case_ids[start : start + 900]
         cases = list(Case.objects.filter(pk__in=chunk).select_related("matter", "unit"))
-        events = _events_of(chunk)
-        custom = _custom_limits(c.matter_id for c in cases)
+        events = events_of(chunk)
+        custom = custom_limits(c.matter_id for c in cases)
         warned = set(CaseWarning.objects.filter(case_id__in=chunk).values_list("case_id", "node", "kind"))
         timelines = [
-            _evaluate(
+            evaluate_case(
                 case,
                 events.get(case.pk, []),
                 calendars=calendars,

@@ -83,7 +83,7 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
         case = selectors.case_get(user=request.user, case_id=case_id)
     except KaopingError:
         raise Http404("no such case in your scope") from None
-    timeline = services.case_timeline(case)
+    timeline = selectors.case_timeline(case)
     return render(
         request,
         "cases/detail.html",

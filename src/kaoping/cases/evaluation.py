@@ -1,0 +1,89 @@
+"""Evaluating stored cases: their events, limits and calendar, handed to the pure deadline engine.
+Shared by the writes that store the derived fields (services) and the reads that show a timeline
+(selectors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from kaoping.cases.deadlines import Event, EventKind, Timeline, evaluate
+from kaoping.cases.models import Case, CaseEvent
+from kaoping.catalog.models import MatterNode, node_limits
+from kaoping.core import clock
+from kaoping.org.models import Unit
+from kaoping.workcal.calendar import WorkCalendar
+from kaoping.workcal.limits import Limit
+from kaoping.workcal.selectors import get_calendar
+
+
+def events_of(case_ids: list[int]) -> dict[int, list[Event]]:
+    events: dict[int, list[Event]] = defaultdict(list)
+    for start in range(0, len(case_ids), 900):
+        rows = CaseEvent.objects.filter(case_id__in=case_ids[start : start + 900]).values_list(
+            "case_id", "kind", "at", "node", "detail"
+        )
+        for case_id, kind, at, node, detail in rows:
+            events[case_id].append(
+                Event(
+                    at=at.astimezone(clock.local_zone()),
+                    kind=EventKind(kind),
+                    node=node,
+                    pause_kind=detail.get("pause_kind", ""),
+                    reason=detail.get("reason", ""),
+                    approver=detail.get("approver", ""),
+                    limit=detail.get("limit", ""),
+                )
+            )
+    return events
+
+
+class Calendars:
+    """One WorkCalendar per unit's office hours, fetched once per recomputation."""
+
+    def __init__(self) -> None:
+        self._by_unit: dict[int, WorkCalendar] = {}
+
+    def of(self, unit: Unit) -> WorkCalendar:
+        if unit.pk not in self._by_unit:
+            self._by_unit[unit.pk] = get_calendar(unit=unit)
+        return self._by_unit[unit.pk]
+
+
+def custom_limits(matter_ids: Iterable[int]) -> dict[int, dict[str, Limit]]:
+    limits: dict[int, dict[str, Limit]] = defaultdict(dict)
+    for node in MatterNode.objects.filter(matter_id__in=set(matter_ids), limit_amount__isnull=False):
+        if node.limit is not None:
+            limits[node.matter_id][node.code] = node.limit
+    return limits
+
+
+def evaluate_case(
+    case: Case,
+    events: list[Event],
+    *,
+    calendars: Calendars,
+    base_limits: dict[str, Limit],
+    custom: dict[int, dict[str, Limit]],
+    now: dt.datetime,
+) -> Timeline:
+    return evaluate(
+        events,
+        limits={**base_limits, "handling": case.matter.handling_limit},
+        calendar=calendars.of(case.unit),
+        now=now,
+        received_at=case.received_at.astimezone(clock.local_zone()),
+        custom_limits=custom.get(case.matter_id),
+    )
+
+
+def case_timeline(case: Case, *, now: dt.datetime | None = None) -> Timeline:
+    return evaluate_case(
+        case,
+        events_of([case.pk]).get(case.pk, []),
+        calendars=Calendars(),
+        base_limits=node_limits(),
+        custom=custom_limits([case.matter_id]),
+        now=now or clock.now(),
+    )
