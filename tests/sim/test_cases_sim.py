@@ -24,6 +24,7 @@ from kaoping.sim.cases import (
     id_number_check,
     org_code_check,
     simulate,
+    simulate_feed,
 )
 from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.limits import Limit
@@ -559,3 +560,15 @@ def test_windows_without_staff_leave_staff_out():
     cases = [r for r in records if r["type"] == "case"]
     assert cases and all("staff" not in c for c in cases)
     assert all(r["approver"] for r in records if r.get("event") == "extension_granted")
+
+
+def test_the_feed_gives_each_record_its_delivery_instant_in_order() -> None:
+    config = SimConfig(10, 3, start=START, fault_rate=0.05)
+    pairs = list(simulate_feed(config, WINDOWS, CAL))
+    delivered = [at for at, _ in pairs]
+    assert delivered == sorted(delivered)
+    assert [record for _, record in pairs] == list(simulate(config, WINDOWS, CAL))
+    # Out-of-order and late deliveries: some records carry an instant other than their delivery's.
+    own = [instant(r.get("at") or r["received_at"]) for _, r in pairs]
+    assert any(o > d for o, (d, _) in zip(own, pairs, strict=True))
+    assert any(o < d - dt.timedelta(days=1) for o, (d, _) in zip(own, pairs, strict=True))

@@ -182,7 +182,16 @@ def simulate(
     (``start + days``, local midnight) are not emitted; late or duplicate deliveries of earlier events
     may still come after every on-time record.
     """
-    return _Simulator(config, windows, calendar).run()
+    return (record for _, record in _Simulator(config, windows, calendar).run())
+
+
+def simulate_feed(
+    config: SimConfig, windows: Sequence[SimWindow], calendar: WorkCalendar
+) -> Iterator[tuple[dt.datetime, dict[str, Any]]]:
+    """The same records as ``simulate``, each with the instant the feed delivers it: a replay's clock.
+    (A record's own timestamp is no clock: late and out-of-order deliveries carry other instants.)"""
+    for delivered, record in _Simulator(config, windows, calendar).run():
+        yield dt.datetime.fromtimestamp(delivered, calendar.tz), record
 
 
 # -- identity numbers ----------------------------------------------------------------------------
@@ -277,7 +286,8 @@ class _Simulator:
 
     # -- driver ----------------------------------------------------------------------------------
 
-    def run(self) -> Iterator[dict[str, Any]]:
+    def run(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(delivery instant, record) pairs in delivery order."""
         for n in range(self.config.days):
             day = self.config.start + dt.timedelta(days=n)
             if self.windows and self.calendar.is_workday(day):
@@ -285,9 +295,11 @@ class _Simulator:
             # Nothing generated later can be due before tomorrow's midnight: release what is.
             horizon = self._midnight(day + dt.timedelta(days=1))
             while self.heap and self.heap[0][0] < horizon:
-                yield heapq.heappop(self.heap)[3]
+                key, _, _, record = heapq.heappop(self.heap)
+                yield key, record
         while self.heap:  # late and duplicate deliveries of events inside the period
-            yield heapq.heappop(self.heap)[3]
+            key, _, _, record = heapq.heappop(self.heap)
+            yield key, record
 
     def _generate(self, day: dt.date) -> None:
         volume = CASES_PER_WINDOW_DAY * self.config.scale * WEEKDAY_FACTOR[day.weekday()]

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from kaoping.catalog.models import Matter
 from kaoping.org.models import Staff, Unit, UnitKind
-from kaoping.sim.cases import SimConfig, SimMatter, SimWindow, simulate
+from kaoping.sim.cases import SimConfig, SimMatter, SimWindow, simulate_feed
 from kaoping.workcal.limits import LimitUnit
 from kaoping.workcal.selectors import get_calendar
 
@@ -52,14 +52,15 @@ def sim_windows(centre: Unit | None = None) -> list[SimWindow]:
     return result
 
 
-def records(
+def feed(
     *, days: int, seed: int, scale: float, start: dt.date, source: str = "sim"
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[tuple[dt.datetime, dict[str, Any]]]:
+    """(delivery instant, record) pairs of the simulated feed for this installation."""
     windows = sim_windows()
     if not windows:
         raise ValueError("no active window owns a matter: load an organisation first (kaoping demo load)")
     calendar = get_calendar()
-    return simulate(SimConfig(days, seed, scale=scale, start=start, source=source), windows, calendar)
+    return simulate_feed(SimConfig(days, seed, scale=scale, start=start, source=source), windows, calendar)
 
 
 @dataclass
@@ -94,10 +95,8 @@ def run_into_database(
         report.warnings += cases_sweep(now=until).raised
         hour.clear()
 
-    for number, record in enumerate(records(days=days, seed=seed, scale=scale, start=start), 1):
-        moment = dt.datetime.fromisoformat(record.get("at") or record["received_at"])
-        top = moment.replace(minute=0, second=0, microsecond=0)
-        # Late deliveries carry old timestamps: the replay clock only moves forward.
+    for number, (delivered, record) in enumerate(feed(days=days, seed=seed, scale=scale, start=start), 1):
+        top = delivered.replace(minute=0, second=0, microsecond=0)
         if clock_hour is None or top > clock_hour:
             if hour and clock_hour is not None:
                 flush(clock_hour + dt.timedelta(hours=1))
@@ -111,7 +110,7 @@ def run_into_database(
 def write_jsonl(path: Path, *, days: int, seed: int, scale: float, start: dt.date) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as handle:
-        for record in records(days=days, seed=seed, scale=scale, start=start):
+        for _, record in feed(days=days, seed=seed, scale=scale, start=start):
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     return count
