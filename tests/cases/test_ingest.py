@@ -191,3 +191,14 @@ def test_the_sweep_raises_each_warning_once_and_it_can_be_acknowledged(matters, 
     with pytest.raises(KaopingError):
         warning_acknowledge(actor=matters.head_b, warning_id=warning.pk)
     assert verify_chain().ok
+
+
+def test_a_handled_case_still_warns_when_its_result_is_not_delivered_in_24_hours(matters):
+    ingest(case(), event("e1", "accepted", "2026-03-06T09:00"), event("e2", "handled", "2026-03-06T15:00"))
+    stored = Case.objects.get()
+    assert stored.status == "closed" and stored.current_node == "result_delivery"
+    assert cases_sweep(now=at("2026-03-07T15:01")).raised == 2  # due soon and overdue, on a Saturday
+    assert set(CaseWarning.objects.values_list("node", "kind")) == {
+        ("result_delivery", "due_soon"),
+        ("result_delivery", "overdue"),
+    }

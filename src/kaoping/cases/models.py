@@ -78,7 +78,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["unit", "-received_at", "-id"]),
             models.Index(fields=["-received_at", "-id"]),
-            models.Index(fields=["status", "next_alert_at"]),
+            models.Index(fields=["next_alert_at"]),
             models.Index(fields=["matter", "-received_at"]),
             models.Index(fields=["deadline_status", "-received_at"]),
         ]

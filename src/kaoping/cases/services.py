@@ -374,7 +374,8 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     table = connection.ops.quote_name(Case._meta.db_table)
     warnings = connection.ops.quote_name(CaseWarning._meta.db_table)
     at = connection.ops.adapt_datetimefield_value(now)
-    due_now = "status = 'open' AND next_alert_at IS NOT NULL AND next_alert_at <= %s AND current_node <> ''"
+    # Not only open cases: a handled case's result delivery still runs against its 24 hours.
+    due_now = "next_alert_at IS NOT NULL AND next_alert_at <= %s AND current_node <> ''"
     raised = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {due_now}", [at])

@@ -76,7 +76,8 @@ def run_into_database(
     *, days: int, seed: int, scale: float, start: dt.date, on_progress: Callable[[int], None] | None = None
 ) -> ReplayReport:
     """Replay the simulated feed hour by hour: each hour's records are ingested as of the end of that
-    hour, then the sweep runs at that moment, so warnings are raised when they would have been."""
+    hour, and the sweep runs at the end of every hour, quiet ones (nights, weekends) included, so
+    warnings are raised when the every-minute task would have raised them, to the hour."""
     from kaoping.cases.services import cases_ingest, cases_sweep
 
     report = ReplayReport()
@@ -85,25 +86,27 @@ def run_into_database(
     clock_hour: dt.datetime | None = None
 
     def flush(until: dt.datetime) -> None:
-        result = cases_ingest(
-            actor="simulator", records=hour, label=label, now=until, on_progress=on_progress
-        )
-        report.accepted_cases += result.accepted_cases
-        report.accepted_events += result.accepted_events
-        report.duplicates += result.duplicates
-        report.rejected += len(result.rejected)
+        if hour:
+            result = cases_ingest(
+                actor="simulator", records=hour, label=label, now=until, on_progress=on_progress
+            )
+            report.accepted_cases += result.accepted_cases
+            report.accepted_events += result.accepted_events
+            report.duplicates += result.duplicates
+            report.rejected += len(result.rejected)
+            hour.clear()
         report.warnings += cases_sweep(now=until).raised
-        hour.clear()
 
+    one_hour = dt.timedelta(hours=1)
     for number, (delivered, record) in enumerate(feed(days=days, seed=seed, scale=scale, start=start), 1):
         top = delivered.replace(minute=0, second=0, microsecond=0)
-        if clock_hour is None or top > clock_hour:
-            if hour and clock_hour is not None:
-                flush(clock_hour + dt.timedelta(hours=1))
-            clock_hour = top
+        while clock_hour is not None and top > clock_hour:
+            clock_hour += one_hour
+            flush(clock_hour)
+        clock_hour = clock_hour or top
         hour.append((f"record {number}", record))
-    if hour and clock_hour is not None:
-        flush(clock_hour + dt.timedelta(hours=1))
+    if clock_hour is not None:
+        flush(clock_hour + one_hour)
     return report
 
 
