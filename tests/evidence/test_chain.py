@@ -10,7 +10,7 @@ from django.db import connection
 from kaoping.evidence.digest import GENESIS, chain_hash
 from kaoping.evidence.models import EvidenceEntry, EvidenceHead
 from kaoping.evidence.verify import verify_chain
-from kaoping.org.models import Unit
+from kaoping.org.models import RoleAssignment, Unit
 from kaoping.org.services import unit_update
 
 
@@ -25,7 +25,10 @@ def test_each_write_service_appends_a_linked_entry(org):
     assert (first.actor, first.action, first.object_type) == ("root", "org.unit_create", "org.unit")
     head = EvidenceHead.objects.get()
     assert (head.seq, head.hash) == (entries[-1].seq, entries[-1].hash)
-    assert verify_chain().ok
+    report = verify_chain()
+    assert report.ok
+    # Every unit and role assignment the fixture made is compared with its last entry.
+    assert report.objects == Unit.objects.count() + RoleAssignment.objects.count()
 
 
 def test_an_update_through_a_service_keeps_the_chain_valid(org):
