@@ -26,3 +26,12 @@ def test_replay_raises_warnings_on_the_hour_and_counts_once(calendar_db):
     again = run_into_database(days=12, seed=5, scale=0.5, start=start)
     assert (again.accepted_cases, again.accepted_events, again.warnings) == (0, 0, 0)
     assert verify_chain().ok
+
+
+def test_replay_never_runs_ahead_of_the_real_clock(calendar_db, time_machine):
+    now = dt.datetime(2026, 3, 10, 12, 30, tzinfo=local_zone())
+    time_machine.move_to(now, tick=False)
+    load_demo()
+    report = run_into_database(days=12, seed=5, scale=0.5, start=dt.date(2026, 3, 2))
+    assert report.warnings > 0
+    assert max(CaseWarning.objects.values_list("raised_at", flat=True)) <= now
