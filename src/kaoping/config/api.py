@@ -11,6 +11,8 @@ from kaoping.core.auth import API_AUTH
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.evidence.api import router as evidence_router
 from kaoping.org.api import router as org_router
+from kaoping.ratings.api import router as ratings_router
+from kaoping.reviews.api import router as reviews_router
 from kaoping.workcal.api import router as calendar_router
 
 api = NinjaAPI(title="Kaoping 考评 API", version="1", auth=API_AUTH, urls_namespace="api")
@@ -26,5 +28,7 @@ def kaoping_error(request: HttpRequest, exc: KaopingError) -> HttpResponse:
 api.add_router("/org", org_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/cases", cases_router)
+api.add_router("/ratings", ratings_router)
+api.add_router("/reviews", reviews_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/evidence", evidence_router)

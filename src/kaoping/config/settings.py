@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "kaoping.workcal",
     "kaoping.catalog",
     "kaoping.cases",
+    "kaoping.ratings",
+    "kaoping.reviews",
     "kaoping.web",
 ]
 

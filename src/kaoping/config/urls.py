@@ -15,4 +15,7 @@ urlpatterns = [
     path("calendar/", include("kaoping.workcal.urls")),
     path("evidence/", include("kaoping.evidence.urls")),
     path("cases/", include("kaoping.cases.urls")),
+    path("ratings/", include("kaoping.ratings.urls")),
+    path("reviews/", include("kaoping.reviews.urls")),
+    path("r/", include("kaoping.ratings.public_urls")),
 ]

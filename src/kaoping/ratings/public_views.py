@@ -1,0 +1,1 @@
+"""Public rating pages (no login)."""

@@ -1,0 +1,12 @@
+"""Pages of ratings for officials."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def figures_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "ratings/figures.html", {})
