@@ -6,12 +6,13 @@ from pathlib import Path
 
 import polib
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
-def compile_translations(locale_dir: Path = LOCALE_DIR) -> int:
+def compile_translations(package_dir: Path = PACKAGE_DIR) -> int:
+    """The project catalogue (``kaoping/locale``) and any app's own (``kaoping/<app>/locale``)."""
     count = 0
-    for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+    for po_path in sorted(package_dir.glob("**/locale/*/LC_MESSAGES/*.po")):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
