@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kaoping.cases",
     "kaoping.ratings",
     "kaoping.reviews",
+    "kaoping.followup",
     "kaoping.web",
 ]
 
@@ -156,6 +157,37 @@ KAOPING_MATTER_LIMITS = {
 }
 # Default office hours (per centre overrides live in the database).
 KAOPING_OFFICE_HOURS = env_str("KAOPING_OFFICE_HOURS", "09:00-12:00,13:30-17:30")
+
+# Ratings (好差评): local rules differ between provinces, so they are settings.
+# An unrated case takes a default level after N natural days (Guangdong: 7 → 基本满意); 0 = off.
+KAOPING_RATING_DEFAULT_DAYS = env_int("KAOPING_RATING_DEFAULT_DAYS", 0)
+KAOPING_RATING_DEFAULT_LEVEL = env_str("KAOPING_RATING_DEFAULT_LEVEL", "基本满意")
+# Public rating page: at most this many ratings per device per hour and per address per 10 minutes.
+KAOPING_RATE_LIMIT_DEVICE_HOUR = env_int("KAOPING_RATE_LIMIT_DEVICE_HOUR", 5)
+KAOPING_RATE_LIMIT_ADDRESS_10MIN = env_int("KAOPING_RATE_LIMIT_ADDRESS_10MIN", 30)
+# Reverse proxies whose X-Forwarded-For is believed (their own address is not the citizen's).
+KAOPING_TRUSTED_PROXIES = env_list("KAOPING_TRUSTED_PROXIES", [])
+# The centres' own networks (CIDR): public-channel ratings from inside them are flagged (R4.10).
+KAOPING_CENTRE_NETWORKS = env_list("KAOPING_CENTRE_NETWORKS", ["10.20.0.0/16"])
+# Case-bound rating links stay valid this many days.
+KAOPING_RATING_LINK_DAYS = env_int("KAOPING_RATING_LINK_DAYS", 30)
+# Anti-gaming thresholds: a burst is N top ratings from one device within M minutes; a rating within
+# S seconds of the case being handled, on the handler's own terminal; one phone rating K cases in D days.
+KAOPING_GAMING = {
+    "burst_count": env_int("KAOPING_GAMING_BURST_COUNT", 5),
+    "burst_minutes": env_int("KAOPING_GAMING_BURST_MINUTES", 10),
+    "own_terminal_seconds": env_int("KAOPING_GAMING_OWN_TERMINAL_SECONDS", 60),
+    "phone_cases": env_int("KAOPING_GAMING_PHONE_CASES", 5),
+    "phone_days": env_int("KAOPING_GAMING_PHONE_DAYS", 30),
+}
+# Bad-rating follow-up: revisit within this limit; a complex rectification gets a limit chosen by the
+# person triaging, within the range (5–15 working days in most provinces), the default first.
+KAOPING_FOLLOWUP_REVISIT_LIMIT = env_str("KAOPING_FOLLOWUP_REVISIT_LIMIT", "1 wd")
+KAOPING_FOLLOWUP_RECTIFY_DAYS = (
+    env_int("KAOPING_FOLLOWUP_RECTIFY_DAYS_DEFAULT", 10),
+    env_int("KAOPING_FOLLOWUP_RECTIFY_DAYS_MIN", 5),
+    env_int("KAOPING_FOLLOWUP_RECTIFY_DAYS_MAX", 15),
+)
 
 LOGGING = {
     "version": 1,

@@ -138,6 +138,9 @@ class Staff(Evidenced):
         verbose_name="登录账号",
     )
     active = models.BooleanField("在岗", default=True)
+    # The terminals this person works at (comma-separated ids, as the hall systems name them): a rating
+    # given on one of them right after the person handled the case is suspicious (R4.10).
+    devices = models.CharField("工作终端编号", max_length=200, blank=True)
 
     class Meta:
         ordering = ["unit__path", "employee_no"]

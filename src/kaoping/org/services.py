@@ -125,14 +125,20 @@ def role_grant(*, actor: User, user: AbstractBaseUser, role: str, unit: Unit) ->
     return assignment
 
 
-def staff_create(*, actor: User, unit: Unit, name: str, employee_no: str, user: User_ | None = None) -> Staff:
+def staff_create(
+    *, actor: User, unit: Unit, name: str, employee_no: str, user: User_ | None = None, devices: str = ""
+) -> Staff:
     require_unit_access(actor, unit, what="staff member")
     if not name.strip() or not employee_no.strip():
         raise _invalid("staff member", "a name and an employee number are required", unit.code)
     try:
         with transaction.atomic():
             staff = Staff.objects.create(
-                unit=unit, name=name.strip(), employee_no=employee_no.strip(), user=user
+                unit=unit,
+                name=name.strip(),
+                employee_no=employee_no.strip(),
+                user=user,
+                devices=",".join(d.strip() for d in devices.split(",") if d.strip()),
             )
             evidence_record(actor=actor, action="org.staff_create", instance=staff)
     except IntegrityError:
