@@ -100,11 +100,11 @@ def test_gbt_channel_codes_and_chinese_level_names_are_read(rated_org):
 
 
 def test_a_bad_rating_opens_a_follow_up_due_within_one_working_day(rated_org):
-    # Tuesday 2026-03-03 10:05 + 1 working day = Wednesday at the same working moment.
+    # Given Tuesday 2026-03-03 10:05: revisit by the close of the next working day (as for "3 wd" limits).
     ingest(rating("R1", level=2), rating("R2", case="C2", level=1, real_name=False, rater_phone=None))
     real, anonymous = Rectification.objects.order_by("rating__external_id")
     assert real.state == "revisit_pending" and real.real_name
-    assert real.revisit_due_at == dt.datetime(2026, 3, 4, 10, 5, tzinfo=SHANGHAI)
+    assert real.revisit_due_at == dt.datetime(2026, 3, 4, 17, 30, tzinfo=SHANGHAI)
     assert anonymous.state == "triage_pending" and anonymous.revisit_due_at is None
     assert Rectification.objects.count() == 2  # good ratings open nothing
 
