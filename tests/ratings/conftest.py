@@ -13,7 +13,12 @@ from kaoping.org.services import staff_create
 def rated_org(org, calendar_db):
     """The test organisation with a matter, a staff member at window A and two handled cases."""
     matter_create(
-        actor=org.admin, code="M-COM", name="承诺事项", kind="committed", owner=org.window_a, channels=["window"]
+        actor=org.admin,
+        code="M-COM",
+        name="承诺事项",
+        kind="committed",
+        owner=org.window_a,
+        channels=["window"],
     )
     staff_create(actor=org.admin, unit=org.window_a, name="李四", employee_no="E100", devices="PC-E100")
     records: list[dict[str, Any]] = []
@@ -32,10 +37,22 @@ def rated_org(org, calendar_db):
                 "applicant_name": "张三",
                 "applicant_phone": "13812341234",
             },
-            {"type": "event", "source": "hall", "id": f"C{n}/1", "case": f"C{n}", "event": "accepted",
-             "at": "2026-03-02T09:10:00+08:00"},
-            {"type": "event", "source": "hall", "id": f"C{n}/2", "case": f"C{n}", "event": "handled",
-             "at": "2026-03-03T10:00:00+08:00"},
+            {
+                "type": "event",
+                "source": "hall",
+                "id": f"C{n}/1",
+                "case": f"C{n}",
+                "event": "accepted",
+                "at": "2026-03-02T09:10:00+08:00",
+            },
+            {
+                "type": "event",
+                "source": "hall",
+                "id": f"C{n}/2",
+                "case": f"C{n}",
+                "event": "handled",
+                "at": "2026-03-03T10:00:00+08:00",
+            },
         ]
     report = cases_ingest(actor="test", records=[(str(i), r) for i, r in enumerate(records)], label="t")
     assert not report.rejected

@@ -26,6 +26,7 @@ from kaoping.evidence.digest import digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.followup.services import rectifications_open_for_ratings
 from kaoping.org.models import Staff, Unit
+from kaoping.ratings import gaming
 from kaoping.ratings.codes import Attempt, Channel, Convention, Level
 from kaoping.ratings.ingest import Lookups, RatingRecord, RecordError, validate
 from kaoping.ratings.models import FlagStatus, Rating, RatingFlag
@@ -512,3 +513,127 @@ def flag_review(*, actor: User, flag: RatingFlag, confirmed: bool, note: str) ->
             },
         )
     return flag
+
+
+# -- anti-gaming scan --------------------------------------------------------------------------------
+
+
+def _thresholds() -> gaming.Thresholds:
+    return gaming.Thresholds(**settings.KAOPING_GAMING)
+
+
+def ratings_scan(*, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> int:
+    """Run the anti-gaming detectors over the ratings given in [start, end] (with the look-back each
+    detector needs) and raise a flag for each new suspicion; returns how many flags were new."""
+    now = now or clock.now()
+    limits = _thresholds()
+    burst_span = dt.timedelta(minutes=limits.burst_minutes)
+    phone_span = dt.timedelta(days=limits.phone_days)
+    ratings = Rating.objects.filter(excluded=False)
+    unit_of: dict[int, int] = {}
+    facts: dict[int, gaming.Facts] = {}
+
+    def add(pk: int, unit_id: int, **values: Any) -> None:
+        unit_of[pk] = unit_id
+        facts.setdefault(pk, gaming.Facts(rating_id=pk, **values))
+
+    recent = ratings.filter(rated_at__range=(start, end))
+    rows = recent.values_list(
+        "pk",
+        "unit_id",
+        "level",
+        "channel",
+        "rated_at",
+        "device",
+        "ip",
+        "rater_phone",
+        "case_id",
+        "case__handled_at",
+        "case__staff__devices",
+    )
+    phones: set[str] = set()
+    for pk, unit_id, level, channel, at, device, ip, phone, case_id, handled, devices in rows.iterator(5000):
+        add(
+            pk,
+            unit_id,
+            level=level,
+            channel=channel,
+            rated_at=int(at.timestamp()),
+            device=device,
+            ip=ip or "",
+            phone=phone,
+            case_id=case_id,
+            handled_at=int(handled.timestamp()) if handled else None,
+            handler_devices=frozenset(devices.split(",")) if devices else frozenset(),
+        )
+        if phone:
+            phones.add(phone)
+    # Look-back: earlier ratings from the same devices and phones complete a burst or a repeat.
+    around = ratings.filter(rated_at__range=(start - burst_span, end + burst_span), level=gaming.TOP_LEVEL)
+    for pk, unit_id, level, channel, at, device in (
+        around.exclude(device="")
+        .values_list("pk", "unit_id", "level", "channel", "rated_at", "device")
+        .iterator(5000)
+    ):
+        add(pk, unit_id, level=level, channel=channel, rated_at=int(at.timestamp()), device=device)
+    if phones:
+        wider = ratings.filter(rated_at__range=(start - phone_span, end + phone_span), case__isnull=False)
+        wider = wider.exclude(rater_phone="") if len(phones) > 900 else wider.filter(rater_phone__in=phones)
+        for pk, unit_id, level, channel, at, phone, case_id in wider.values_list(
+            "pk", "unit_id", "level", "channel", "rated_at", "rater_phone", "case_id"
+        ).iterator(5000):
+            add(
+                pk,
+                unit_id,
+                level=level,
+                channel=channel,
+                rated_at=int(at.timestamp()),
+                phone=phone,
+                case_id=case_id,
+            )
+    suspicions = gaming.detect(
+        list(facts.values()),
+        thresholds=limits,
+        networks=gaming.parse_networks(settings.KAOPING_CENTRE_NETWORKS),
+    )
+    if not suspicions:
+        return 0
+    with transaction.atomic():
+        before = RatingFlag.objects.count()
+        RatingFlag.objects.bulk_create(
+            [
+                RatingFlag(
+                    rating_id=s.rating_id,
+                    unit_id=unit_of[s.rating_id],
+                    pattern=s.pattern,
+                    detail=s.detail,
+                    raised_at=now,
+                )
+                for s in suspicions
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        added = RatingFlag.objects.count() - before
+        if added:
+            evidence_append(
+                actor="system",
+                action="ratings.scan",
+                object_type="ratings.ratingflag",
+                object_id="scan",
+                state={"start": start.isoformat(), "end": end.isoformat(), "added": added},
+            )
+    return added
+
+
+def ratings_scan_recent(*, now: dt.datetime | None = None, minutes: int = 15) -> int:
+    """Scan the ratings received in the last ``minutes`` (the periodic task; overlaps are harmless)."""
+    from django.db.models import Max, Min
+
+    now = now or clock.now()
+    span = Rating.objects.filter(received_at__gte=now - dt.timedelta(minutes=minutes)).aggregate(
+        first=Min("rated_at"), last=Max("rated_at")
+    )
+    if span["first"] is None:
+        return 0
+    return ratings_scan(start=span["first"], end=span["last"], now=now)
