@@ -19,6 +19,20 @@ def calendar_db(db):
     invalidate_calendar_cache()
 
 
+@pytest.fixture(scope="session")
+def cli_install(tmp_path_factory: Any) -> Any:
+    """A set-up installation with the demo organisation, for tests that run the `kaoping` command."""
+    import subprocess
+
+    from tests.test_cli import KAOPING, cli_env
+
+    var = tmp_path_factory.mktemp("var")
+    for args in (["setup"], ["demo", "load"]):
+        done = subprocess.run([KAOPING, *args], env=cli_env(var), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    return var
+
+
 @pytest.fixture
 def org(db) -> OrgTree:
     return build_org()

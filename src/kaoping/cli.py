@@ -108,8 +108,6 @@ def cmd_calendar_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_import_cases(args: argparse.Namespace) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from kaoping.cases.files import read_rows
     from kaoping.cases.services import Rejection, cases_ingest
 
@@ -123,14 +121,7 @@ def cmd_import_cases(args: argparse.Namespace) -> int:
             else:
                 yield where, record
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=not sys.stderr.isatty(),
-        console=None,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task(f"importing {path.name}", total=None)
         report = cases_ingest(
             actor=CLI_ACTOR,
@@ -143,19 +134,72 @@ def cmd_import_cases(args: argparse.Namespace) -> int:
         f"{path.name}: {report.accepted_cases} case(s) and {report.accepted_events} event(s) imported, "
         f"{report.duplicates} already present, {len(rejected)} rejected"
     )
-    if rejected:
-        error_path = Path(args.errors) if args.errors else path.with_name(path.name + ".errors.csv")
-        import csv
+    return _error_report(path, rejected, args.errors)
 
-        with error_path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["where", "id", "reason"])
-            writer.writerows([r.where, r.record_id, r.reason] for r in rejected)
-        for rejection in rejected[:10]:
-            print(f"  {rejection.where}: {rejection.reason}", file=sys.stderr)
-        print(f"error report: {error_path}", file=sys.stderr)
-        return 1
-    return 0
+
+def _error_report(path: Path, rejected: list[Any], errors: str | None) -> int:
+    """Write every rejected row (where, id, reason) to a CSV next to the file; exit 1 if there were any."""
+    if not rejected:
+        return 0
+    error_path = Path(errors) if errors else path.with_name(path.name + ".errors.csv")
+    import csv
+
+    with error_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["where", "id", "reason"])
+        writer.writerows([r.where, r.record_id, r.reason] for r in rejected)
+    for rejection in rejected[:10]:
+        print(f"  {rejection.where}: {rejection.reason}", file=sys.stderr)
+    print(f"error report: {error_path}", file=sys.stderr)
+    return 1
+
+
+def _progress() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=not sys.stderr.isatty(),
+        console=None,
+    )
+
+
+def cmd_import_ratings(args: argparse.Namespace) -> int:
+    from kaoping.ratings.codes import Convention
+    from kaoping.ratings.files import read_rating_rows
+    from kaoping.ratings.services import Rejection, ratings_ingest, ratings_scan
+
+    path = Path(args.file)
+    unreadable: list[Rejection] = []
+
+    def records() -> Any:
+        for where, record, error in read_rating_rows(path, source=args.source):
+            if record is None:
+                unreadable.append(Rejection(where, "", error))
+            else:
+                yield where, record
+
+    with _progress() as progress:
+        task = progress.add_task(f"importing {path.name}", total=None)
+        report = ratings_ingest(
+            actor=CLI_ACTOR,
+            records=records(),
+            label=f"import {path.name}",
+            convention=Convention(args.codes),
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    flags = 0
+    if report.first_at and report.last_at:
+        flags = ratings_scan(start=report.first_at, end=report.last_at)
+    rejected = sorted(unreadable + report.rejected, key=lambda r: _location_key(r.where))
+    print(
+        f"{path.name}: {report.accepted} rating(s) imported ({report.bad} bad, follow-ups opened), "
+        f"{report.duplicates} already present, {len(rejected)} rejected, {flags} flagged as suspicious"
+    )
+    return _error_report(path, rejected, args.errors)
 
 
 def _location_key(where: str) -> tuple[str, int]:
@@ -405,6 +449,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp_cases.add_argument("--source", default="import", help="source system for rows that name none")
     imp_cases.add_argument("--errors", help="where to write the error report (default FILE.errors.csv)")
     imp_cases.set_defaults(func=cmd_import_cases)
+    imp_ratings = imp_root.add_parser("ratings", help="citizen ratings from JSON Lines, CSV or XLSX")
+    imp_ratings.add_argument("file")
+    imp_ratings.add_argument(
+        "--codes",
+        required=True,
+        choices=["gbt39046", "provincial"],
+        help="how the file writes levels (never guessed): gbt39046 1 = 非常满意, provincial 1 = 非常不满意",
+    )
+    imp_ratings.add_argument("--source", default="import", help="source system for rows that name none")
+    imp_ratings.add_argument("--errors", help="where to write the error report (default FILE.errors.csv)")
+    imp_ratings.set_defaults(func=cmd_import_ratings)
 
     sim = sub.add_parser("simulate", help="generate a realistic district centre's cases")
     sim.add_argument("--days", type=_positive_int, required=True)

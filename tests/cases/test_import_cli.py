@@ -13,13 +13,9 @@ from openpyxl import Workbook
 from tests.test_cli import KAOPING, cli_env
 
 
-@pytest.fixture(scope="module")
-def install(tmp_path_factory):
-    var = tmp_path_factory.mktemp("var")
-    for args in (["setup"], ["demo", "load"]):
-        done = subprocess.run([KAOPING, *args], env=cli_env(var), capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-    return var
+@pytest.fixture
+def install(cli_install: Path) -> Path:
+    return cli_install
 
 
 def kaoping(var: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from kaoping.cases.ingest import GBT_CASE_FIELDS, from_gbt
 from kaoping.core.errors import ErrorCode, KaopingError
@@ -19,7 +20,7 @@ FORMATS = ("jsonl", "csv", "xlsx")
 Row = tuple[str, dict[str, Any] | None, str]  # (location, record or None, error)
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, what: str = "case file") -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("jsonl", "ndjson", "json"):
         return "jsonl"
@@ -27,26 +28,39 @@ def detect_format(path: Path) -> str:
         return suffix
     raise KaopingError(
         ErrorCode.BAD_FILE,
-        what="case file",
+        what=what,
         where=path.name,
         why=f"unknown format {suffix!r}: use .jsonl, .csv or .xlsx",
     )
 
 
-def read_rows(path: Path, *, source: str) -> Iterator[Row]:
-    """Every row of the file as a raw record; ``source`` fills in a missing source system."""
-    kind = detect_format(path)
+def read_rows(
+    path: Path,
+    *,
+    source: str,
+    what: str = "case file",
+    gbt_fields: Mapping[str, str] = GBT_CASE_FIELDS,
+    from_gbt: Callable[..., dict[str, Any]] = from_gbt,
+) -> Iterator[Row]:
+    """Every row of the file as a raw record; ``source`` fills in a missing source system. Rows that
+    use the GB/T 39046-2020 names (``gbt_fields``) are mapped with ``from_gbt``."""
+    kind = detect_format(path, what)
     if not path.exists():
-        raise KaopingError(ErrorCode.BAD_FILE, what="case file", where=str(path), why="does not exist")
+        raise KaopingError(ErrorCode.BAD_FILE, what=what, where=str(path), why="does not exist")
     rows = {"jsonl": _jsonl, "csv": _csv, "xlsx": _xlsx}[kind](path)
     for where, record, error in rows:
         if record is not None:
-            record = _normalise(record, source)
+            record = _normalise(record, source, gbt_fields, from_gbt)
         yield where, record, error
 
 
-def _normalise(record: dict[str, Any], source: str) -> dict[str, Any]:
-    if any(name in GBT_CASE_FIELDS for name in record):
+def _normalise(
+    record: dict[str, Any],
+    source: str,
+    gbt_fields: Mapping[str, str],
+    from_gbt: Callable[..., dict[str, Any]],
+) -> dict[str, Any]:
+    if any(name in gbt_fields for name in record):
         return from_gbt(record, default_source=source)
     cleaned = {k: v for k, v in record.items() if v not in (None, "")}
     cleaned.setdefault("source", source)
@@ -60,8 +74,8 @@ def _jsonl(path: Path) -> Iterator[Row]:
                 continue
             where = f"line {number}"
             try:
-                record = json.loads(line)
-            except (ValueError, UnicodeDecodeError) as exc:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
                 yield where, None, f"not valid JSON: {exc}"
                 continue
             if not isinstance(record, dict):

@@ -344,10 +344,14 @@ def _follow_up_rows(
     from kaoping.followup.workflow import State
 
     open_for = {
-        r.rating.case_id: r
-        for r in Rectification.objects.filter(
-            rating__case_id__in={c.pk for _, _, c in follow_ups}, follow_up_rating__isnull=True
-        ).select_related("rating")
+        case_id: r
+        for r, case_id in (
+            (r, r.rating.case_id if r.rating else None)
+            for r in Rectification.objects.filter(
+                rating__case_id__in={c.pk for _, _, c in follow_ups}, follow_up_rating__isnull=True
+            ).select_related("rating")
+        )
+        if case_id is not None
     }
     rows, keys, taken = [], [], set()
     for where, record, case in follow_ups:
@@ -372,7 +376,8 @@ def _link_follow_ups(rows: list[tuple[Any, ...]]) -> None:
     from kaoping.followup.models import Rectification
 
     ids = _inserted(rows, lambda row: row[7] == Attempt.FOLLOW_UP.value)
-    for rating in Rating.objects.filter(pk__in=ids):
+    for rating in Rating.objects.filter(pk__in=ids, case__isnull=False):
+        assert rating.case_id is not None
         Rectification.objects.filter(rating__case_id=rating.case_id, follow_up_rating__isnull=True).update(
             follow_up_rating=rating
         )
@@ -459,7 +464,7 @@ def ratings_default(*, now: dt.datetime | None = None) -> int:
             sql,
             [int(level), Channel.DEFAULT.value, Attempt.FIRST.value, False, received, True, False, cutoff],
         )
-        added = max(cursor.rowcount, 0)
+        added = max(int(cursor.rowcount), 0)
         if added:
             evidence_append(
                 actor="system",
