@@ -18,4 +18,5 @@ urlpatterns = [
     path("ratings/", include("kaoping.ratings.urls")),
     path("reviews/", include("kaoping.reviews.urls")),
     path("r/", include("kaoping.ratings.public_urls")),
+    path("followup/", include("kaoping.followup.urls")),
 ]

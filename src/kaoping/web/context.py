@@ -29,6 +29,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         (_("预警"), reverse("cases:warnings")),
         (_("今日概况"), reverse("cases:day")),
         (_("好差评"), reverse("ratings:figures")),
+        (_("差评整改"), reverse("followup:list")),
         (_("多维测评"), reverse("reviews:campaign_list")),
         (_("单位"), reverse("org:unit_list")),
         (_("工作日历"), reverse("workcal:month")),

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='staff',
-            name='devices',
-            field=models.CharField(blank=True, max_length=200, verbose_name='工作终端编号'),
+            model_name="staff",
+            name="devices",
+            field=models.CharField(blank=True, max_length=200, verbose_name="工作终端编号"),
         ),
     ]

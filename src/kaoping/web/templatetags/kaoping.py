@@ -39,5 +39,15 @@ def event_label(value: str) -> str:
 
 
 @register.filter
-def percent(value: float) -> str:
-    return f"{value * 100:.0f}%"
+def percent(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage; "—" when there is nothing to divide (no ratings, no cases)."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def followup_state(value: str) -> str:
+    from kaoping.followup.workflow import STATE_LABELS, State
+
+    return _(STATE_LABELS[State(value)]) if value in State.__members__.values() else value
