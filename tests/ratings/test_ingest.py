@@ -113,3 +113,19 @@ def test_scope_limits_what_an_api_user_may_send(rated_org):
     report = ingest(rating("R1", case=None, unit="WB"), rating("R2"), user=rated_org.head_a)
     assert report.accepted == 1
     assert report.rejected[0].reason == "unit: unknown unit 'WB'"
+
+
+def test_default_ratings_are_off_by_default_then_marked_and_given_once(rated_org, settings, time_machine):
+    from kaoping.ratings.services import ratings_default
+
+    time_machine.move_to(dt.datetime(2026, 3, 20, 12, 0, tzinfo=SHANGHAI))
+    assert ratings_default() == 0  # off unless a province's rule switches it on
+    settings.KAOPING_RATING_DEFAULT_DAYS = 7
+    ingest(rating("R1"))  # C1 is rated, C2 (handled 2026-03-03 10:00) is not
+    assert ratings_default(now=dt.datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI)) == 0  # 6 days 23 hours
+    assert ratings_default() == 1
+    assert ratings_default() == 0
+    defaulted = Rating.objects.get(defaulted=True)
+    assert (defaulted.case.external_id, defaulted.level, defaulted.channel) == ("C2", 3, "default")
+    assert defaulted.rated_at == dt.datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI)
+    assert verify_chain().ok
