@@ -232,10 +232,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     start = dt.date.fromisoformat(args.start) if args.start else clock.today() - dt.timedelta(days=args.days)
     if args.out:
+        ratings_path = Path(args.ratings_out) if args.ratings_out else None
         count = runner.write_jsonl(
-            Path(args.out), days=args.days, seed=args.seed, scale=args.scale, start=start
+            Path(args.out),
+            days=args.days,
+            seed=args.seed,
+            scale=args.scale,
+            start=start,
+            ratings_path=ratings_path,
         )
-        print(f"wrote {count} records to {args.out}")
+        where = f"{args.out} and {args.ratings_out}" if ratings_path else args.out
+        print(f"wrote {count} records to {where}")
         return 0
     with Progress(
         SpinnerColumn(),
@@ -254,8 +261,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     sweep = cases_sweep()  # once more, as of now
     print(
         f"simulated {args.days} days from {start}: {report.accepted_cases} cases, {report.accepted_events} "
-        f"events, {report.duplicates} duplicates skipped, {report.rejected} rejected; "
-        f"{report.warnings} warnings raised during the replay and {sweep.raised} as of now"
+        f"events, {report.accepted_ratings} ratings ({report.flags} flagged), {report.duplicates} duplicates "
+        f"skipped, {report.rejected} rejected; {report.warnings} warnings raised during the replay and "
+        f"{sweep.raised} as of now"
     )
     return 0
 
@@ -467,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scale", type=_positive_float, default=1.0, help="volume multiplier")
     sim.add_argument("--start", help="first day (YYYY-MM-DD); default: DAYS days before today")
     sim.add_argument("--out", help="write JSON Lines to this file instead of the database")
+    sim.add_argument(
+        "--ratings-out", help="with --out: also write the ratings (GB/T 39046-2020 codes) to this file"
+    )
     sim.set_defaults(func=cmd_simulate)
 
     token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)

@@ -131,7 +131,13 @@ def load_demo() -> list[tuple[str, str]]:
                 employee_no = f"{code}-{seat + 1:02d}"
                 if employee_no not in taken:
                     name = WINDOW_STAFF_NAMES[(index * 3 + seat) % len(WINDOW_STAFF_NAMES)]
-                    staff_create(actor=admin, unit=units[code], name=name, employee_no=employee_no)
+                    staff_create(
+                        actor=admin,
+                        unit=units[code],
+                        name=name,
+                        employee_no=employee_no,
+                        devices=f"PC-{employee_no}",  # their seat's terminal, as the hall system names it
+                    )
         existing = set(Matter.objects.values_list("code", flat=True))
         for code, name, kind, owner, channels, limit in MATTERS:
             if code not in existing:
@@ -144,4 +150,7 @@ def load_demo() -> list[tuple[str, str]]:
                     channels=channels,
                     limit=limit,
                 )
+    from kaoping.reviews.demo import load_demo_reviews
+
+    load_demo_reviews(actor=admin, centre=units["C9901"])
     return logins
