@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import translation
 from django.utils.translation import trans_real
 
+from kaoping.evidence.verify import verify_chain
 from kaoping.reviews.models import Invitation, RecheckOutcome, Response, ReviewCampaign
 from kaoping.reviews.services import campaign_close, campaign_open, invitations_issue
 from kaoping.web.i18n import compile_translations
@@ -241,6 +242,7 @@ def test_the_admin_refuses_weights_outside_their_ranges(org, questionnaire):
     assert client.post("/admin/reviews/reviewcampaign/add/", data).status_code == 302
     created = ReviewCampaign.objects.get(name="后台创建")
     assert created.groups.count() == 5 and list(created.units.all()) == [org.dept_a]
+    assert verify_chain().ok  # logged with its units and weights
 
 
 @pytest.fixture

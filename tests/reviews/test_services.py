@@ -134,6 +134,17 @@ def test_a_campaign_goes_from_draft_to_open_to_closed_and_not_back(org, question
         invitations_issue(actor=org.director, campaign=campaign, unit=org.dept_a, group="peers", count=3)
 
 
+def test_a_draft_emptied_in_the_admin_cannot_be_opened(org, questionnaire):
+    campaign = make_campaign(org, questionnaire, [org.dept_a])
+    campaign.units.clear()
+    questionnaire.items.all().delete()
+    with pytest.raises(KaopingError) as refused:
+        campaign_open(actor=org.director, campaign=campaign)
+    assert refused.value.why == "questionnaire '科室测评问卷' has no items; no department is reviewed"
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
 def test_invitations_are_refused_for_units_groups_and_counts_outside_the_campaign(org, questionnaire):
     campaign = make_campaign(org, questionnaire, [org.dept_a])
     with pytest.raises(KaopingError) as refused:

@@ -251,6 +251,14 @@ def campaign_open(*, actor: User, campaign: ReviewCampaign) -> ReviewCampaign:
         campaign = _locked(campaign)
         if campaign.status != CampaignStatus.DRAFT:
             raise _invalid("review campaign", f"only a draft can be opened; this one is {campaign.status}")
+        # The admin may have changed the draft since it was created.
+        problems = []
+        if not campaign.questionnaire.items.exists():
+            problems.append(f"questionnaire {campaign.questionnaire.name!r} has no items")
+        if not campaign.units.exists():
+            problems.append("no department is reviewed")
+        if problems:
+            raise _invalid("review campaign", "; ".join(problems), campaign.name)
         campaign.status = CampaignStatus.OPEN
         campaign.opened_at = clock.now()
         campaign.save(update_fields=["status", "opened_at"])
