@@ -10,13 +10,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import calendar_due, cases
+from bench import calendar_due, cases, ratings
 
 BENCHMARKS: dict[str, Callable[[list[str]], dict[str, Any]]] = {
     calendar_due.NAME: calendar_due.run,
     "cases_import": cases.run_import,
     "cases_sweep": cases.run_sweep,
     "cases_list": cases.run_list,
+    "ratings_import": ratings.run_import,
+    "ratings_http": ratings.run_http,
 }
 
 

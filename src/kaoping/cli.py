@@ -169,35 +169,32 @@ def _progress() -> Any:
 
 def cmd_import_ratings(args: argparse.Namespace) -> int:
     from kaoping.ratings.codes import Convention
-    from kaoping.ratings.files import read_rating_rows
-    from kaoping.ratings.services import Rejection, ratings_ingest, ratings_scan
+    from kaoping.ratings.services import ratings_ingest_file, ratings_scan
+    from kaoping.ratings.tasks import scan_period
 
     path = Path(args.file)
-    unreadable: list[Rejection] = []
-
-    def records() -> Any:
-        for where, record, error in read_rating_rows(path, source=args.source):
-            if record is None:
-                unreadable.append(Rejection(where, "", error))
-            else:
-                yield where, record
-
     with _progress() as progress:
         task = progress.add_task(f"importing {path.name}", total=None)
-        report = ratings_ingest(
+        report = ratings_ingest_file(
             actor=CLI_ACTOR,
-            records=records(),
+            path=path,
+            source=args.source,
             label=f"import {path.name}",
             convention=Convention(args.codes),
             on_progress=lambda n: progress.advance(task, n),
         )
-    flags = 0
-    if report.first_at and report.last_at:
-        flags = ratings_scan(start=report.first_at, end=report.last_at)
-    rejected = sorted(unreadable + report.rejected, key=lambda r: _location_key(r.where))
+    scan = "nothing to scan"
+    if report.first_at and report.last_at and report.accepted:
+        if args.scan_now:
+            scan = f"{ratings_scan(start=report.first_at, end=report.last_at)} flagged as suspicious"
+        else:
+            # The task worker scans the imported period for gaming; the import need not wait for it.
+            scan_period(report.first_at.isoformat(), report.last_at.isoformat())
+            scan = "anti-gaming scan queued for the task worker"
+    rejected = sorted(report.rejected, key=lambda r: _location_key(r.where))
     print(
         f"{path.name}: {report.accepted} rating(s) imported ({report.bad} bad, follow-ups opened), "
-        f"{report.duplicates} already present, {len(rejected)} rejected, {flags} flagged as suspicious"
+        f"{report.duplicates} already present, {len(rejected)} rejected; {scan}"
     )
     return _error_report(path, rejected, args.errors)
 
@@ -467,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp_ratings.add_argument("--source", default="import", help="source system for rows that name none")
     imp_ratings.add_argument("--errors", help="where to write the error report (default FILE.errors.csv)")
+    imp_ratings.add_argument(
+        "--scan-now", action="store_true", help="run the anti-gaming scan before returning, not in the worker"
+    )
     imp_ratings.set_defaults(func=cmd_import_ratings)
 
     sim = sub.add_parser("simulate", help="generate a realistic district centre's cases")

@@ -39,6 +39,7 @@ def test_jsonl_import_needs_declared_codes_reports_rejects_and_is_idempotent(cli
     first = kaoping(cli_install, "import", "ratings", str(path), "--codes", "gbt39046")
     assert first.returncode == 1
     assert "1 rating(s) imported (0 bad, follow-ups opened), 0 already present, 3 rejected" in first.stdout
+    assert "anti-gaming scan queued for the task worker" in first.stdout
     report = list(csv.reader((tmp_path / "ratings.jsonl.errors.csv").open(encoding="utf-8")))
     assert [row[:2] for row in report[1:]] == [["line 2", "J2"], ["line 3", "J3"], ["line 4", "J4"]]
     assert report[1][2] == "level: 7 is not a level code: codes run from 1 to 5 (codes read as gbt39046)"
@@ -69,3 +70,23 @@ def test_csv_with_gbt_names_and_xlsx_in_the_provincial_convention(cli_install, t
     done = kaoping(cli_install, "import", "ratings", str(xlsx), "--codes", "provincial")
     assert done.returncode == 0, done.stderr
     assert "1 rating(s) imported (1 bad, follow-ups opened)" in done.stdout
+
+
+def test_scan_now_flags_a_burst_from_one_tablet(cli_install, tmp_path):
+    lines = [
+        json.dumps(
+            {
+                **RATING,
+                "id": f"B{n}",
+                "level": "非常满意",
+                "device": "TAB-W-02",
+                "rated_at": f"2026-04-01T10:0{n}:00+08:00",
+            }
+        )
+        for n in range(6)
+    ]
+    path = tmp_path / "burst.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = kaoping(cli_install, "import", "ratings", str(path), "--codes", "provincial", "--scan-now")
+    assert done.returncode == 0, done.stderr
+    assert "6 rating(s) imported" in done.stdout and "6 flagged as suspicious" in done.stdout

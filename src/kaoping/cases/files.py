@@ -60,9 +60,12 @@ def _normalise(
     gbt_fields: Mapping[str, str],
     from_gbt: Callable[..., dict[str, Any]],
 ) -> dict[str, Any]:
-    if any(name in gbt_fields for name in record):
+    if not gbt_fields.keys().isdisjoint(record):
         return from_gbt(record, default_source=source)
-    cleaned = {k: v for k, v in record.items() if v not in (None, "")}
+    values = record.values()
+    cleaned = (
+        {k: v for k, v in record.items() if v not in (None, "")} if None in values or "" in values else record
+    )
     cleaned.setdefault("source", source)
     return cleaned
 

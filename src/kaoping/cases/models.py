@@ -81,6 +81,8 @@ class Case(models.Model):
             models.Index(fields=["next_alert_at"]),
             models.Index(fields=["matter", "-received_at"]),
             models.Index(fields=["deadline_status", "-received_at"]),
+            # Ratings and tickets name a case by its number, sometimes without its source system.
+            models.Index(fields=["external_id"]),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from kaoping.cases.evaluation import Calendars
 from kaoping.core import clock
@@ -40,25 +40,39 @@ def rectifications_open_for_ratings(*, rating_ids: Sequence[int], now: dt.dateti
 
     limit = Limit.parse(settings.KAOPING_FOLLOWUP_REVISIT_LIMIT)
     ratings = list(
-        Rating.objects.filter(pk__in=rating_ids).values_list("pk", "unit_id", "real_name", "rated_at")
+        Rating.objects.filter(pk__in=rating_ids, rectification__isnull=True).values_list(
+            "pk", "unit_id", "real_name", "rated_at"
+        )
     )
     units = Unit.objects.in_bulk({unit_id for _, unit_id, _, _ in ratings})
     calendars = Calendars()
+    zone = clock.local_zone()
     rows = []
     for pk, unit_id, real_name, rated_at in ratings:
-        due = limit.due(calendars.of(units[unit_id]), rated_at.astimezone(clock.local_zone())).at
+        due = limit.due(calendars.of(units[unit_id]), rated_at.astimezone(zone)).at if real_name else None
         rows.append(
-            Rectification(
-                kind=RectificationKind.BAD_RATING,
-                unit_id=unit_id,
-                rating_id=pk,
-                state=initial_state(real_name=real_name).value,
-                real_name=real_name,
-                opened_at=now,
-                revisit_due_at=due if real_name else None,
+            (
+                RectificationKind.BAD_RATING.value,
+                unit_id,
+                pk,
+                initial_state(real_name=real_name).value,
+                real_name,
+                now,
+                due,
             )
         )
-    Rectification.objects.bulk_create(rows, batch_size=500)
+    # One prepared INSERT over the batch: opened inside million-row rating imports.
+    adapt = connection.ops.adapt_datetimefield_value
+    table = Rectification._meta.db_table
+    columns = (
+        "kind, unit_id, rating_id, state, real_name, opened_at, revisit_due_at, revisit_note, triage, "
+        + ("explanation, rectification_note, verdict")
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, '', '', '', '', '')",
+            [(*row[:5], adapt(row[5]), adapt(row[6]) if row[6] else None) for row in rows],
+        )
     return len(rows)
 
 

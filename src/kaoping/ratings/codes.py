@@ -51,24 +51,36 @@ def read_level(value: object, convention: Convention) -> Level:
     """A level written as a code of ``convention`` (1–5, as a number or text) or as its Chinese label.
 
     The label is the same in both conventions, so it is always accepted."""
+    key = value.strip() if isinstance(value, str) else value
+    if type(key) is int or type(key) is str:
+        found: Level | None = _LEVEL_READINGS[convention].get(key)
+        if found is not None:
+            return found
     if isinstance(value, str):
-        text = value.strip()
-        if text in LEVEL_BY_LABEL:
-            return LEVEL_BY_LABEL[text]
-        if not text.isdigit():
+        if not value.strip().isdigit():
             raise CodeError(f"{value!r} is neither a level code 1–5 nor a level name such as 满意")
-        code = int(text)
+        code = int(value.strip())
     elif isinstance(value, bool) or not isinstance(value, int):
         raise CodeError(f"{value!r} is not a level code 1–5")
     else:
         code = value
-    if not 1 <= code <= 5:
-        raise CodeError(f"{code} is not a level code: codes run from 1 to 5")
-    return Level(6 - code) if convention is Convention.GBT39046 else Level(code)
+    raise CodeError(f"{code} is not a level code: codes run from 1 to 5")
 
 
 def write_level(level: Level, convention: Convention) -> int:
     return 6 - int(level) if convention is Convention.GBT39046 else int(level)
+
+
+def _readings(convention: Convention) -> dict[int | str, Level]:
+    table: dict[int | str, Level] = {label: level for label, level in LEVEL_BY_LABEL.items()}
+    for level in Level:
+        code = write_level(level, convention)
+        table[code] = table[str(code)] = level
+    return table
+
+
+# Every accepted spelling of a level, per convention: one dictionary look-up per rating.
+_LEVEL_READINGS = {convention: _readings(convention) for convention in Convention}
 
 
 class Channel(StrEnum):
@@ -108,18 +120,20 @@ CHANNEL_CODES = {
 PUBLIC_CHANNELS = frozenset({Channel.PC, Channel.MOBILE, Channel.QR_CODE})
 
 
+_CHANNEL_READINGS: dict[str, Channel] = {
+    c.value: c for c in Channel if c is not Channel.DEFAULT
+} | CHANNEL_CODES
+
+
 def read_channel(value: object) -> Channel:
     text = str(value).strip()
-    if text in CHANNEL_CODES:
-        return CHANNEL_CODES[text]
-    try:
-        channel = Channel(text)
-    except ValueError:
-        allowed = ", ".join(c.value for c in Channel if c is not Channel.DEFAULT)
-        raise CodeError(f"{text!r} is not a rating channel ({allowed}, or GB/T codes 1–7)") from None
-    if channel is Channel.DEFAULT:
+    found = _CHANNEL_READINGS.get(text)
+    if found is not None:
+        return found
+    if text == Channel.DEFAULT.value:
         raise CodeError("'default' ratings are set by the system, not sent")
-    return channel
+    allowed = ", ".join(c.value for c in Channel if c is not Channel.DEFAULT)
+    raise CodeError(f"{text!r} is not a rating channel ({allowed}, or GB/T codes 1–7)")
 
 
 class Attempt(StrEnum):

@@ -8,6 +8,9 @@ from django.db.models import Q
 
 from kaoping.ratings.codes import CHANNEL_LABELS, LEVEL_LABELS, Attempt, Channel
 
+# The source name of ratings given on the public pages (QR posters, case links).
+PUBLIC_SOURCE = "public"
+
 
 class Rating(models.Model):
     """One rating of a case, or of a window, unit or staff member when there is no case.
@@ -16,6 +19,7 @@ class Rating(models.Model):
 
     source = models.CharField("来源系统", max_length=40)
     external_id = models.CharField("评价编号", max_length=80)
+    # Lookups by case go through the partial unique index on (case, channel) (first ratings).
     case = models.ForeignKey(
         "cases.Case",
         null=True,
@@ -23,9 +27,12 @@ class Rating(models.Model):
         on_delete=models.PROTECT,
         related_name="ratings",
         verbose_name="办件",
+        db_index=False,
     )
+    # Few indexes: every one costs time on a million-row import. Unit lookups use (unit, rated_at);
+    # staff figures filter by unit first.
     unit = models.ForeignKey(
-        "org.Unit", on_delete=models.PROTECT, related_name="ratings", verbose_name="评价对象"
+        "org.Unit", on_delete=models.PROTECT, related_name="ratings", verbose_name="评价对象", db_index=False
     )
     staff = models.ForeignKey(
         "org.Staff",
@@ -34,6 +41,7 @@ class Rating(models.Model):
         on_delete=models.SET_NULL,
         related_name="ratings",
         verbose_name="被评价人",
+        db_index=False,
     )
     level = models.PositiveSmallIntegerField(
         "评价等级", choices=[(int(k), v) for k, v in LEVEL_LABELS.items()]
@@ -78,10 +86,15 @@ class Rating(models.Model):
         ]
         indexes = [
             models.Index(fields=["unit", "rated_at"]),
-            models.Index(fields=["staff", "rated_at"]),
             models.Index(fields=["rated_at"]),
-            models.Index(fields=["device", "rated_at"]),
-            models.Index(fields=["ip", "rated_at"]),
+            # The public page's rate limits count recent public ratings per device and per address;
+            # imported ratings need neither index, so these are partial.
+            models.Index(
+                fields=["device", "rated_at"], condition=Q(source=PUBLIC_SOURCE), name="rating_public_device"
+            ),
+            models.Index(
+                fields=["ip", "rated_at"], condition=Q(source=PUBLIC_SOURCE), name="rating_public_ip"
+            ),
         ]
 
     def __str__(self) -> str:

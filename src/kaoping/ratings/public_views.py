@@ -26,12 +26,11 @@ from kaoping.core import clock
 from kaoping.core.errors import KaopingError
 from kaoping.org.models import Unit, UnitKind
 from kaoping.ratings.codes import LEVEL_LABELS, TAGS, Channel, Convention
-from kaoping.ratings.models import Rating
+from kaoping.ratings.models import PUBLIC_SOURCE, Rating
 from kaoping.ratings.services import rating_submit
 
 DEVICE_COOKIE = "kp_dev"
 LINK_SALT = "kaoping.ratings.link"
-PUBLIC_SOURCE = "public"
 
 
 class RatingForm(forms.Form):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kaoping.ratings.services import ratings_default, ratings_scan_recent
+from kaoping.ratings.services import ratings_default, ratings_scan, ratings_scan_recent
 
 log = logging.getLogger("kaoping.ratings")
 
@@ -27,4 +27,14 @@ def default_unrated_cases() -> int:
     added = ratings_default()
     if added:
         log.info("default ratings: %d case(s)", added)
+    return added
+
+
+@db_task()
+def scan_period(start: str, end: str) -> int:
+    """After a bulk import: the anti-gaming scan over the imported ratings' period (ISO instants)."""
+    import datetime as dt
+
+    added = ratings_scan(start=dt.datetime.fromisoformat(start), end=dt.datetime.fromisoformat(end))
+    log.info("scan %s – %s: %d rating(s) flagged for review", start, end, added)
     return added
