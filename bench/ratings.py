@@ -1,6 +1,6 @@
 """The rating benchmarks: each runs ``bench.ratings_worker`` in a fresh process on a fresh SQLite database.
 
-- ratings_import: N ratings bulk-imported from JSON Lines (`kaoping import ratings`), target ≤30 s for 1,000,000
+- ratings_import: N ratings bulk-imported from JSON Lines (`kaoping import ratings`); target ≤30 s for 1M
 - ratings_http: the public rating page under gunicorn (2 workers), load from a separate process on
   loopback: ≥300 ratings/s sustained for 60 s with p99 ≤100 ms; every accepted rating stored once
 """

@@ -100,8 +100,8 @@ def _bulk_cases(count: int, start: dt.datetime) -> list[tuple[str, str]]:
         units.append(code)
     columns = (
         "source, external_id, matter_id, unit_id, staff_id, channel, applicant_kind, applicant_name, "
-        "applicant_phone, applicant_id_number, received_at, status, handled_at, deadline_status, current_node, "
-        "provisional, overdue, breaker, trips, resubmissions, one_time_notice, updated_at"
+        "applicant_phone, applicant_id_number, received_at, status, handled_at, deadline_status, "
+        "current_node, provisional, overdue, breaker, trips, resubmissions, one_time_notice, updated_at"
     )
     sql = f"INSERT INTO {Case._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * 22)})"
     with transaction.atomic(), connection.cursor() as cursor:
@@ -203,19 +203,10 @@ def bench_http(seconds: int, rate: int) -> dict[str, Any]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }
+    from kaoping.cli import gunicorn_command
+
     server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "kaoping.config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--backlog",
-            "2048",
-        ],
+        gunicorn_command(host="127.0.0.1", port=port, workers=2, access_log=False),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

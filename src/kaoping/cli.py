@@ -319,26 +319,36 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def gunicorn_command(*, host: str, port: int, workers: int, access_log: bool = True) -> list[str]:
+    """The production web server. On SQLite each worker runs one thread: writes are serialised by the
+    database anyway, and more threads only wait on its lock (the public rating page's tail latency
+    tripled with four). On PostgreSQL each worker runs four threads."""
     from django.conf import settings
 
-    venv_bin = Path(sys.executable).parent
-    env = dict(os.environ)
-    env.pop("KAOPING_ALLOW_INSECURE_KEY", None)
-    gunicorn = [
-        str(venv_bin / "gunicorn"),
+    threads = 1 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
         "kaoping.config.wsgi:application",
         "--bind",
-        f"{args.host}:{args.port}",
+        f"{host}:{port}",
         "--workers",
-        str(args.workers),
+        str(workers),
         "--threads",
-        "4",
-        "--access-logfile",
-        "-",
+        str(threads),
+        "--backlog",
+        "2048",
         "--graceful-timeout",
         "10",
     ]
+    return [*command, "--access-logfile", "-"] if access_log else command
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.pop("KAOPING_ALLOW_INSECURE_KEY", None)
+    gunicorn = gunicorn_command(host=args.host, port=args.port, workers=args.workers)
     worker = [
         sys.executable,
         "-m",

@@ -88,7 +88,9 @@ DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_d
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on busy_timeout instead of failing when a read lock cannot be upgraded.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (per worker thread): opening one and running the pragmas cost a public
+    # rating request about a fifth of its time.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

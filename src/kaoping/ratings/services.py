@@ -249,7 +249,7 @@ def _store(
     *,
     now: dt.datetime,
     scope: set[int] | None,
-    keep_ids: bool = False,
+    single: bool = False,
 ) -> None:
     """Store one batch. Duplicates (same source and id) are found by the database: the INSERT skips
     them and its row count says how many landed. A first rating of a case is checked against the
@@ -308,19 +308,45 @@ def _store(
         "ON CONFLICT (source, external_id) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-        landed = len(rows) if cursor.rowcount is None or cursor.rowcount < 0 else int(cursor.rowcount)
+        if single and len(rows) == 1:
+            # One rating from the public page: its id comes back with the insert.
+            cursor.execute(sql + " RETURNING id", rows[0])
+            found = cursor.fetchone()
+            report.ids.extend([found[0]] if found else [])
+            landed = len(report.ids)
+        else:
+            cursor.executemany(sql, rows)
+            landed = len(rows) if cursor.rowcount is None or cursor.rowcount < 0 else int(cursor.rowcount)
     report.accepted += landed
     report.duplicates += len(rows) - landed
     if not landed:
         return
-    bad = _inserted(rows, lambda row: row[5] <= Level.DISSATISFIED and row[7] == Attempt.FIRST.value)
+    bad = (report.ids if is_bad(rows[0]) else []) if single else _inserted(rows, is_bad)
     if bad:
         report.bad += rectifications_open_for_ratings(rating_ids=bad, now=now)
     if follow_ups:
         _link_follow_ups(rows)
-    if keep_ids:
-        report.ids.extend(_inserted(rows, lambda row: True))
+    if single:
+        # The rating itself goes into the evidence log (its key fields), not an import batch.
+        row = rows[0]
+        evidence_append(
+            actor=actor,
+            action="ratings.submit",
+            object_type="ratings.rating",
+            object_id=str(report.ids[0]),
+            state={
+                "source": row[0],
+                "id": row[1],
+                "case": row[2],
+                "unit": row[3],
+                "level": row[5],
+                "channel": row[6],
+                "text": row[13],
+                "rated_at": str(row[15]),
+            },
+            note=label[:200],
+        )
+        return
     batch = ImportBatch.objects.create(
         source=label[:200],
         actor=str(actor)[:150] if actor else "system",
@@ -336,6 +362,11 @@ def _store(
         state={"label": batch.source, "accepted": batch.accepted, "digest": batch.digest},
         note=label[:200],
     )
+
+
+def is_bad(row: tuple[Any, ...]) -> bool:
+    """A row (in COLUMNS order) holding a bad first rating: it opens a follow-up."""
+    return bool(row[5] <= Level.DISSATISFIED and row[7] == Attempt.FIRST.value)
 
 
 def _datetime_adapter() -> Callable[[dt.datetime], Any]:
@@ -493,7 +524,7 @@ def rating_submit(
                 report,
                 now=now,
                 scope=None,
-                keep_ids=True,
+                single=True,
             )
     except IntegrityError:
         # Two submissions of the same link racing: the loser sees what a second submission sees.
