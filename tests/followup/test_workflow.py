@@ -60,7 +60,14 @@ def test_rectification_days_must_lie_in_the_configured_range():
         check_rectify_days(16, low=5, high=15)
 
 
-def facts(real_name=True, revisited=True, on_time=True, triage=Triage.FIX_NOW, rectified=True, verdict=None):
+def facts(
+    real_name: bool = True,
+    revisited: bool = True,
+    on_time: bool = True,
+    triage: Triage | None = Triage.FIX_NOW,
+    rectified: bool = True,
+    verdict: Verdict | None = None,
+) -> FollowUpFacts:
     return FollowUpFacts(real_name, revisited, on_time, triage, rectified, verdict)
 
 

@@ -12,7 +12,7 @@ from kaoping.ratings.models import Rating
 from tests.ratings.conftest import rating
 
 
-def post(client: Client, records: list[dict], token: str, codes: str | None = "provincial"):
+def post(client: Client, records: list[dict[str, object]], token: str, codes: str | None = "provincial"):
     query = f"?codes={codes}" if codes else ""
     return client.post(
         f"/api/ratings/records{query}",

@@ -39,6 +39,7 @@ def test_a_rating_of_a_case_takes_the_cases_unit_and_staff(rated_org):
     report = ingest(rating())
     assert report.accepted == 1 and not report.rejected
     stored = Rating.objects.get()
+    assert stored.staff is not None and stored.case is not None
     assert stored.unit == rated_org.window_a and stored.staff.employee_no == "E100"
     assert stored.case.external_id == "C1" and verify_chain().ok
 
@@ -126,6 +127,7 @@ def test_default_ratings_are_off_by_default_then_marked_and_given_once(rated_org
     assert ratings_default() == 1
     assert ratings_default() == 0
     defaulted = Rating.objects.get(defaulted=True)
+    assert defaulted.case is not None
     assert (defaulted.case.external_id, defaulted.level, defaulted.channel) == ("C2", 3, "default")
     assert defaulted.rated_at == dt.datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI)
     assert verify_chain().ok
