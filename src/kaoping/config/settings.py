@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kaoping.ratings",
     "kaoping.reviews",
     "kaoping.followup",
+    "kaoping.assessment",
     "kaoping.web",
 ]
 
