@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-from pathlib import Path
 
 from openpyxl import Workbook
 
-from tests.test_cli import KAOPING, cli_env
-
-
-def kaoping(var: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KAOPING, *args], env=cli_env(var), capture_output=True, text=True, timeout=300)
-
+from tests.cases.test_import_cli import kaoping
 
 RATING = {
     "source": "hcp",
