@@ -152,3 +152,12 @@ def test_provisional_deadlines_are_recomputed_when_the_year_is_published(setup, 
     stored.refresh_from_db()
     assert not stored.provisional
     assert stored.handling_due_at is not None and stored.handling_due_at.astimezone(SHANGHAI).day >= 6
+
+
+def test_unreadable_list_filters_are_reported_not_silently_dropped(setup, client):
+    client.force_login(setup.director)
+    page = client.get("/cases/?unit=abc&start=2026-13-01&status=lost")
+    body = page.content.decode()
+    assert page.status_code == 400
+    assert "“abc”不是有效的编号" in body and "“2026-13-01”不是日期" in body and "“lost”不是可选值" in body
+    assert client.get("/cases/?status=overdue").status_code == 200

@@ -103,6 +103,9 @@ class NodeResult:
     due_soon_at: dt.datetime | None  # when the node becomes due soon (None once ended or paused)
     breaker_at: dt.datetime | None  # when its overrun passes the breaker share
     extended: bool
+    # Time used on the node's clock (working seconds, or real ones for natural-hour limits), pauses
+    # excluded: at the end, or until now while it runs.
+    used_seconds: int = 0
 
     @property
     def breaker(self) -> bool:
@@ -128,6 +131,7 @@ class Timeline:
     resubmissions: int = 0
     one_time_notice: bool = False
     custom_nodes: list[CustomNode] = field(default_factory=list)
+    arrived_at: dt.datetime | None = None  # the applicant came to the counter (not online)
 
     def node(self, code: str) -> NodeResult:
         return next(n for n in self.nodes if n.code == code)
@@ -221,6 +225,7 @@ def evaluate(
         trips=1 + sum(1 for e in events if e.kind is EventKind.TRIP),
         resubmissions=sum(1 for e in events if e.kind is EventKind.RESUBMISSION),
         one_time_notice=any(e.kind is EventKind.ONE_TIME_NOTICE for e in events),
+        arrived_at=_first(events, EventKind.ARRIVED),
         custom_nodes=[
             CustomNode(
                 code,
@@ -322,7 +327,28 @@ def _node(
         due_soon_at,
         breaker_at,
         extended,
+        used,
     )
+
+
+def finished_late(node: NodeResult) -> bool | None:
+    """Whether a node finished after its due instant: None while it runs, or when it never ran (no
+    appointment, say), so on-time rates count finished nodes only."""
+    if node.status is NodeStatus.DONE_LATE:
+        return True
+    if node.status is NodeStatus.DONE_ON_TIME:
+        return False
+    return None
+
+
+def counter_wait_seconds(timeline: Timeline) -> int | None:
+    """The applicant's wait at the counter: working seconds from arrival to acceptance (the acceptance
+    node's used time). None for a case with no arrival (online: its acceptance examines a submission,
+    nobody queues) or not yet accepted."""
+    node = timeline.node("acceptance")
+    if timeline.arrived_at is None or node.started_at is None or node.ended_at is None:
+        return None
+    return node.used_seconds
 
 
 def _shift(calendar: WorkCalendar, due: dt.datetime, seconds: int, limit: Limit, natural: bool) -> _Due:

@@ -67,6 +67,14 @@ class Case(models.Model):
     trips = models.PositiveSmallIntegerField("跑动次数", default=1)
     resubmissions = models.PositiveSmallIntegerField("补正次数", default=0)
     one_time_notice = models.BooleanField("一次性告知", default=False)
+    # Per-node outcomes for the assessment metrics: True finished late, False on time, None while the
+    # node runs or when it does not apply (no appointment); and the counter wait in working minutes
+    # (arrival to acceptance; None online or before acceptance). See deadlines.finished_late.
+    appointment_late = models.BooleanField("预约响应超时", null=True, blank=True)
+    acceptance_late = models.BooleanField("受理超时", null=True, blank=True)
+    handling_late = models.BooleanField("办理超时", null=True, blank=True)
+    delivery_late = models.BooleanField("送达超时", null=True, blank=True)
+    wait_minutes = models.FloatField("等候时长（工作分钟）", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

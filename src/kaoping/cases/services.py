@@ -13,7 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
-from kaoping.cases.deadlines import NodeStatus, Timeline
+from kaoping.cases.deadlines import NodeStatus, Timeline, counter_wait_seconds, finished_late
 from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, events_of
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
 from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning, ImportBatch, WarningKind
@@ -289,6 +289,11 @@ DERIVED_FIELDS = [
     "trips",
     "resubmissions",
     "one_time_notice",
+    "appointment_late",
+    "acceptance_late",
+    "handling_late",
+    "delivery_late",
+    "wait_minutes",
 ]
 
 
@@ -339,6 +344,12 @@ def _apply(case: Case, timeline: Timeline, warned: set[tuple[int, str, str]]) ->
         timeline.resubmissions,
         timeline.one_time_notice,
     )
+    case.appointment_late = finished_late(timeline.node("appointment_response"))
+    case.acceptance_late = finished_late(timeline.node("acceptance"))
+    case.handling_late = finished_late(handling)
+    case.delivery_late = finished_late(timeline.node("result_delivery"))
+    wait = counter_wait_seconds(timeline)
+    case.wait_minutes = None if wait is None else round(wait / 60, 2)
     pending = []
     if current and current.due_at is not None:
         thresholds = [

@@ -22,28 +22,45 @@ STATUS_CHOICES = [(code, STATUS_LABELS[code]) for code in STATUS_FILTERS]
 NODE_LABELS = dict(TimedNode.choices)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _int(value: str | None, name: str = "", errors: list[str] | None = None) -> int | None:
+    if value and value.isdigit():
+        return int(value)
+    if value and errors is not None:
+        errors.append(_("%(name)s：“%(value)s”不是有效的编号") % {"name": name, "value": value})
+    return None
 
 
-def _date(value: str | None) -> dt.date | None:
+def _date(value: str | None, name: str = "", errors: list[str] | None = None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
+        if errors is not None:
+            errors.append(
+                _("%(name)s：“%(value)s”不是日期（应为 YYYY-MM-DD）") % {"name": name, "value": value}
+            )
         return None
+
+
+def _choice(value: str, name: str, allowed: list[str], errors: list[str]) -> str:
+    if value and value not in allowed:
+        errors.append(_("%(name)s：“%(value)s”不是可选值") % {"name": name, "value": value})
+        return ""
+    return value
 
 
 @login_required
 def case_list_view(request: HttpRequest) -> HttpResponse:
     get = request.GET
+    # A filter that cannot be read is said so, not dropped silently: the list would look filtered.
+    errors: list[str] = []
     filters = selectors.CaseFilters(
-        unit=_int(get.get("unit")),
-        matter=_int(get.get("matter")),
-        kind=get.get("kind", ""),
-        channel=get.get("channel", ""),
-        status=get.get("status", ""),
-        start=_date(get.get("start")),
-        end=_date(get.get("end")),
+        unit=_int(get.get("unit"), _("单位"), errors),
+        matter=_int(get.get("matter"), _("事项"), errors),
+        kind=_choice(get.get("kind", ""), _("办件类型"), list(MatterKind.values), errors),
+        channel=_choice(get.get("channel", ""), _("渠道"), list(Channel.values), errors),
+        status=_choice(get.get("status", ""), _("状态"), list(STATUS_FILTERS), errors),
+        start=_date(get.get("start"), _("收件日期自"), errors),
+        end=_date(get.get("end"), _("至"), errors),
     )
     try:
         after = selectors.parse_cursor(get.get("after", ""))
@@ -73,7 +90,9 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
             "statuses": STATUS_CHOICES,
             "node_labels": NODE_LABELS,
             "first_page": after is None,
+            "errors": errors,
         },
+        status=400 if errors else 200,
     )
 
 
