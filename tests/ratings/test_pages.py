@@ -196,3 +196,22 @@ def test_a_window_poster_carries_its_qr_code(rated_org, client, user):
     body = page.content.decode()
     assert page.status_code == 200 and "<svg" in body and "/r/w/WA/" in body
     assert client.get(f"/ratings/poster/{rated_org.dept_a.pk}/").status_code == 404
+
+
+def test_a_closed_cases_page_shows_its_ratings_and_a_fresh_one_time_link(rated_org, client):
+    ratings_ingest(
+        actor="t", records=[("1", rating("R1", level=1))], label="t", convention=Convention.PROVINCIAL
+    )
+    case = Case.objects.get(external_id="C1")
+    client.force_login(rated_org.head_a)
+    body = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "非常不满意" in body and f"/followup/{Rectification.objects.get().pk}/" in body
+    link = body.split('readonly value="')[1].split('"')[0]
+    assert "/r/c/" in link
+    path = link[link.index("/r/c/") :]
+    assert post_rating(Client(), path, level=5).status_code == 302  # the link's channel (mobile) is unrated
+    assert post_rating(Client(), path, level=5).status_code == 409  # and the link works once
+    assert set(Rating.objects.filter(case=case).values_list("channel", flat=True)) == {
+        "hall_tablet",
+        "mobile",
+    }

@@ -13,6 +13,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 
+from kaoping.assessment.models import DirtyKind
+from kaoping.assessment.rollups import cases_mark_dirty_where, days_mark_dirty
 from kaoping.cases.deadlines import NodeStatus, Timeline, counter_wait_seconds, finished_late
 from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, events_of
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
@@ -267,6 +269,8 @@ def cases_recompute(*, case_ids: Iterable[int], now: dt.datetime | None = None) 
         for case, timeline in zip(cases, timelines, strict=True):
             _apply(case, timeline, warned)
         write_derived(cases)
+        # The assessment rollups count cases by unit and day of receipt: those days are now stale.
+        days_mark_dirty(kind=DirtyKind.CASES, pairs=[(c.unit_id, c.received_at) for c in cases])
         updated += len(cases)
     return updated
 
@@ -406,6 +410,9 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
                 [kind.value, at, at, at],
             )
             raised += max(cursor.rowcount, 0)
+        # The assessment rollups count overruns and breakers: mark the days of the cases that flip.
+        flips = "(current_due_at < %s AND NOT overdue) OR (alert_breaker_at <= %s AND NOT breaker)"
+        cases_mark_dirty_where(f"{due_now} AND ({flips})", [at, at, at])
         # The alert instants are ordered (due soon ≤ due < breaker): the next one is the first ahead.
         cursor.execute(
             f"UPDATE {table} SET "

@@ -16,6 +16,7 @@ from kaoping.core import clock
 from kaoping.core.errors import KaopingError
 from kaoping.core.permissions import unit_scope_q
 from kaoping.org.models import Unit
+from kaoping.ratings.public_views import rating_link
 from kaoping.workcal.selectors import get_calendar
 
 STATUS_CHOICES = [(code, STATUS_LABELS[code]) for code in STATUS_FILTERS]
@@ -114,6 +115,9 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "node_labels": NODE_LABELS,
             "warnings": case.warnings.order_by("raised_at"),
             "node_names": dict(case.matter.nodes.values_list("code", "name")),
+            "ratings": case.ratings.order_by("rated_at").select_related("rectification"),
+            # A fresh one-time link to hand or text to the applicant (each works once, for one channel).
+            "rating_link": request.build_absolute_uri(rating_link(case)) if case.status == "closed" else "",
         },
     )
 
