@@ -310,9 +310,17 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
         if Case.objects.filter(source="sim").exists():
             print("demo cases already loaded (source 'sim'): skipping the simulation")
         else:
-            code = cmd_simulate(argparse.Namespace(days=args.days, seed=1, scale=1.0, start=None, out=None))
+            code = cmd_simulate(
+                argparse.Namespace(days=args.days, seed=1, scale=1.0, start=None, out=None, ratings_out=None)
+            )
             if code:
                 return code
+            from django.contrib.auth import get_user_model
+
+            from kaoping.sim.followups import work_followups
+
+            admin = get_user_model().objects.get(username="admin")
+            print(f"{work_followups(actor=admin, seed=1)} follow-up steps recorded by the demo's officials")
     print("demo organisation loaded. Logins (password for all: " + DEMO_PASSWORD + "):")
     for username, role in logins:
         print(f"  {username:<14} {role}")
