@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import connection, transaction
 
+from kaoping.assessment.rollups import ratings_mark_dirty_where
 from kaoping.cases.evaluation import Calendars
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
@@ -95,6 +96,8 @@ def _step(
         if new_state is State.CLOSED:
             locked.closed_at = clock.now()
         locked.save()
+        if locked.rating_id is not None:  # the assessment rollups count follow-ups on the rating's day
+            ratings_mark_dirty_where("id = %s", [locked.rating_id])
         evidence_append(
             actor=actor,
             action=f"followup.{action.value}",

@@ -20,6 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
+from kaoping.assessment.models import DirtyKind
+from kaoping.assessment.rollups import days_mark_dirty, ratings_mark_dirty_where
 from kaoping.cases.files import detect_format
 from kaoping.cases.models import Case, ImportBatch
 from kaoping.core import clock
@@ -321,6 +323,8 @@ def _store(
     report.duplicates += len(rows) - landed
     if not landed:
         return
+    # The assessment rollups count ratings by unit and day given (rated_at as stored): now stale.
+    days_mark_dirty(kind=DirtyKind.RATINGS, pairs=[(row[3], row[15]) for row in rows])
     bad = (report.ids if is_bad(rows[0]) else []) if single else _inserted(rows, is_bad)
     if bad:
         report.bad += rectifications_open_for_ratings(rating_ids=bad, now=now)
@@ -573,6 +577,8 @@ def ratings_default(*, now: dt.datetime | None = None) -> int:
         )
         added = max(int(cursor.rowcount), 0)
         if added:
+            # The assessment rollups count these ratings on the day each case was handled.
+            ratings_mark_dirty_where("source = %s AND received_at = %s AND defaulted", ["kaoping", received])
             evidence_append(
                 actor="system",
                 action="ratings.default",
@@ -612,6 +618,7 @@ def flag_review(*, actor: User, flag: RatingFlag, confirmed: bool, note: str) ->
         flag.save(update_fields=["status", "reviewed_by", "reviewed_at", "note"])
         if confirmed:
             Rating.objects.filter(pk=flag.rating_id).update(excluded=True)
+            ratings_mark_dirty_where("id = %s", [flag.rating_id])  # the assessment rollups count it
         evidence_append(
             actor=actor,
             action="ratings.flag_review",
