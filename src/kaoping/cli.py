@@ -265,6 +265,70 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- assessment ----------------------------------------------------------------------------------
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from kaoping.assessment.assess import assess_period, parse_period, scheme_by_code
+    from kaoping.assessment.rollups import rollups_refresh
+
+    scheme = scheme_by_code(args.scheme)
+    period = parse_period(args.period)
+    rollups_refresh()  # what the worker would do within a minute: score today's data, not a minute ago's
+    results, units = assess_period(scheme=scheme, period=period)
+    ordered = sorted(results, key=lambda r: (r.rank is None, r.rank or 0, r.unit))
+    if args.json:
+        print(
+            json.dumps([_result_json(r, units[r.unit].name) for r in ordered], ensure_ascii=False, indent=2)
+        )
+        return 0
+    print(f"{scheme.name} ({scheme.code} v{scheme.version}) · {period.text} ({period.start} – {period.end})")
+    print(f"{'rank':>4}  {'unit':<10} {'total':>7}  {'grade':<6} name")
+    for r in ordered:
+        rank = str(r.rank) if r.rank is not None else "—"
+        grade = r.grade.label if r.grade else "未评"
+        flags = "".join(
+            [" 一票否决" if r.vetoed else "", "" if r.complete else f" 缺数据: {', '.join(r.not_assessable)}"]
+        )
+        print(f"{rank:>4}  {r.unit:<10} {r.total:>7}  {grade:<6} {units[r.unit].name}{flags}")
+    return 0
+
+
+def _result_json(result: Any, name: str) -> dict[str, Any]:
+    return {
+        "unit": result.unit,
+        "name": name,
+        "scheme": result.scheme_code,
+        "scheme_version": result.scheme_version,
+        "scheme_hash": result.scheme_hash,
+        "total": str(result.total),
+        "grade": result.grade.value if result.grade else None,
+        "rank": result.rank,
+        "ranked": result.ranked_count,
+        "percentile": None if result.percentile is None else str(result.percentile),
+        "vetoed": result.vetoed,
+        "complete": result.complete,
+        "not_assessable": list(result.not_assessable),
+        "lines": [
+            {
+                "indicator": line.code,
+                "name": line.name,
+                "metric": line.metric,
+                "value": None if line.value is None else str(line.value),
+                "target": None if line.target is None else str(line.target),
+                "points": None if line.points is None else str(line.points),
+                "max_points": str(line.max_points),
+                "deductions": [
+                    {"key": d.key, "amount": str(d.amount), "reason": d.reason} for d in line.deductions
+                ],
+                "explanation": line.explanation,
+                "basis": line.basis,
+            }
+            for line in result.lines
+        ],
+    }
+
+
 # -- evidence ------------------------------------------------------------------------------------
 
 
@@ -486,6 +550,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--scan-now", action="store_true", help="run the anti-gaming scan before returning, not in the worker"
     )
     imp_ratings.set_defaults(func=cmd_import_ratings)
+
+    assess = sub.add_parser("assess", help="score every unit of a scheme for a period (not stored yet)")
+    assess.add_argument("--scheme", required=True, help="scheme code, e.g. window")
+    assess.add_argument("--period", required=True, help="2026-10, 2026-Q3, 2026-H1 or 2026")
+    assess.add_argument("--json", action="store_true", help="every indicator line with its explanation")
+    assess.set_defaults(func=cmd_assess)
 
     sim = sub.add_parser("simulate", help="generate a realistic district centre's cases")
     sim.add_argument("--days", type=_positive_int, required=True)

@@ -77,8 +77,26 @@ def rectifications_open_for_ratings(*, rating_ids: Sequence[int], now: dt.dateti
     return len(rows)
 
 
+def _when(at: dt.datetime | None) -> dt.datetime:
+    """When a step happened: now, or earlier when it is recorded after the fact (never in the future)."""
+    now = clock.now()
+    if at is None:
+        return now
+    if at.tzinfo is None or at > now:
+        raise KaopingError(
+            ErrorCode.INVALID, what="rectification", where="at", why="must be an aware past instant"
+        )
+    return at
+
+
 def _step(
-    *, actor: User, rectification: Rectification, action: Action, changes: dict[str, object], note: str = ""
+    *,
+    actor: User,
+    rectification: Rectification,
+    action: Action,
+    changes: dict[str, object],
+    note: str = "",
+    at: dt.datetime | None = None,
 ) -> Rectification:
     require_unit_access(actor, rectification.unit, what="rectification")
     with transaction.atomic():
@@ -94,7 +112,7 @@ def _step(
         locked.state = new_state.value
         locked.handled_by = actor  # type: ignore[assignment]
         if new_state is State.CLOSED:
-            locked.closed_at = clock.now()
+            locked.closed_at = _when(at)
         locked.save()
         if locked.rating_id is not None:  # the assessment rollups count follow-ups on the rating's day
             ratings_mark_dirty_where("id = %s", [locked.rating_id])
@@ -120,13 +138,16 @@ def _required(text: str, field: str) -> str:
     return value
 
 
-def rectification_revisit(*, actor: User, rectification: Rectification, note: str) -> Rectification:
+def rectification_revisit(
+    *, actor: User, rectification: Rectification, note: str, at: dt.datetime | None = None
+) -> Rectification:
     """The citizen was called back: what they said."""
     return _step(
         actor=actor,
         rectification=rectification,
         action=Action.REVISIT,
-        changes={"revisited_at": clock.now(), "revisit_note": _required(note, "revisit_note")},
+        changes={"revisited_at": _when(at), "revisit_note": _required(note, "revisit_note")},
+        at=at,
     )
 
 
@@ -137,11 +158,12 @@ def rectification_triage(
     triage: Triage,
     note: str,
     days: int | None = None,
+    at: dt.datetime | None = None,
 ) -> Rectification:
     """Fix at once (note = what was done), complex (a limit of ``days`` working days within the
     configured range), or no legal basis (note = the explanation given to the citizen)."""
     text = _required(note, "note")
-    now = clock.now()
+    now = _when(at)
     if triage is Triage.FIX_NOW:
         changes: dict[str, object] = {"triage": triage.value, "rectified_at": now, "rectification_note": text}
         action = Action.FIX_NOW
@@ -161,23 +183,29 @@ def rectification_triage(
     else:
         changes = {"triage": triage.value, "explanation": text}
         action = Action.NO_BASIS
-    return _step(actor=actor, rectification=rectification, action=action, changes=changes)
+    return _step(actor=actor, rectification=rectification, action=action, changes=changes, at=at)
 
 
-def rectification_rectify(*, actor: User, rectification: Rectification, note: str) -> Rectification:
+def rectification_rectify(
+    *, actor: User, rectification: Rectification, note: str, at: dt.datetime | None = None
+) -> Rectification:
     return _step(
         actor=actor,
         rectification=rectification,
         action=Action.RECTIFY,
-        changes={"rectified_at": clock.now(), "rectification_note": _required(note, "rectification_note")},
+        changes={"rectified_at": _when(at), "rectification_note": _required(note, "rectification_note")},
+        at=at,
     )
 
 
-def rectification_verdict(*, actor: User, rectification: Rectification, verdict: Verdict) -> Rectification:
+def rectification_verdict(
+    *, actor: User, rectification: Rectification, verdict: Verdict, at: dt.datetime | None = None
+) -> Rectification:
     """The citizen's verdict on the fix, as the revisiting official recorded it."""
     return _step(
         actor=actor,
         rectification=rectification,
         action=Action.VERDICT,
-        changes={"verdict": verdict.value, "verdict_at": clock.now()},
+        changes={"verdict": verdict.value, "verdict_at": _when(at)},
+        at=at,
     )

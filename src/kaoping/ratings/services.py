@@ -173,14 +173,15 @@ def ratings_ingest_file(
     return report
 
 
-@dataclass
 class _CaseRow:
-    pk: int
-    source: str
-    unit_id: int
-    staff_id: int | None
-    # channel → (source, id) of the first rating already stored for the case through that channel
-    firsts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """A stored case as rating ingestion needs it (a plain slotted class: 800,000 per million ratings)."""
+
+    __slots__ = ("firsts", "pk", "source", "staff_id", "unit_id")
+
+    def __init__(self, pk: int, source: str, unit_id: int, staff_id: int | None) -> None:
+        self.pk, self.source, self.unit_id, self.staff_id = pk, source, unit_id, staff_id
+        # channel → (source, id) of the first rating already stored through that channel
+        self.firsts: dict[str, tuple[str, str]] = {}
 
 
 def _select_in(sql: str, values: Sequence[Any], *, fixed: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -230,6 +231,8 @@ def _cases_of(records: Sequence[RatingRecord]) -> dict[str, list[_CaseRow]]:
 
 def _resolve_case(record: RatingRecord, cases: dict[str, list[_CaseRow]]) -> _CaseRow:
     candidates = cases.get(record.case_external_id, [])
+    if len(candidates) == 1 and (not record.case_source or candidates[0].source == record.case_source):
+        return candidates[0]  # the usual case, first
     if record.case_source:
         candidates = [c for c in candidates if c.source == record.case_source]
     if not candidates:
@@ -297,7 +300,10 @@ def _store(
             continue
         rows.append(_row(record, case, received, adapt_dt, json_tags))
         keys.append(f"{record.source}:{record.external_id}")
-        report.saw(record.rated_at)
+    if rows:
+        times = [record.rated_at for _, record in valid]
+        report.saw(min(times))
+        report.saw(max(times))
     if follow_ups:
         rows_fu, keys_fu = _follow_up_rows(follow_ups, report, received, adapt_dt, json_tags)
         rows += rows_fu
@@ -324,7 +330,14 @@ def _store(
     if not landed:
         return
     # The assessment rollups count ratings by unit and day given (rated_at as stored): now stale.
-    days_mark_dirty(kind=DirtyKind.RATINGS, pairs=[(row[3], row[15]) for row in rows])
+    # One instant per unit and hour is enough to name the day (the zone's offset is whole hours), and
+    # saves working out a million local days on a million-row import.
+    hours: dict[tuple[Any, Any], Any] = {}
+    for row in rows:
+        stamp = row[15]
+        hour = stamp[:13] if isinstance(stamp, str) else stamp.replace(minute=0, second=0, microsecond=0)
+        hours.setdefault((row[3], hour), stamp)
+    days_mark_dirty(kind=DirtyKind.RATINGS, pairs=[(unit, stamp) for (unit, _), stamp in hours.items()])
     bad = (report.ids if is_bad(rows[0]) else []) if single else _inserted(rows, is_bad)
     if bad:
         report.bad += rectifications_open_for_ratings(rating_ids=bad, now=now)

@@ -1,0 +1,130 @@
+"""Assessing a period: the units a scheme applies to, their metric values from the registry, and the
+pure engine's scores. Nothing is stored here: this is what `kaoping assess` prints and what the stored
+results (a later step) will be made of.
+
+Periods are written ``2026-10`` (a month), ``2026-Q3`` (a quarter), ``2026-H1`` (a half-year) or
+``2026`` (a year); the scheme's period type must match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from kaoping.assessment import engine, metrics
+from kaoping.assessment.models import ManualCode
+from kaoping.assessment.schemes import PeriodType, Scheme, UnitType, default_schemes
+from kaoping.core.errors import ErrorCode, KaopingError
+from kaoping.org.models import Unit, UnitKind
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4])|-H([12]))?$")
+FOUR_PLACES = Decimal("0.0001")
+NO_SOURCE = "暂无数据来源（尚未接入或未设人工填报指标）"
+
+
+@dataclass(frozen=True)
+class Period:
+    text: str
+    kind: PeriodType
+    start: dt.date
+    end: dt.date  # inclusive
+
+
+def parse_period(text: str) -> Period:
+    match = _PERIOD.match(text.strip())
+    if not match:
+        raise KaopingError(
+            ErrorCode.INVALID,
+            what="period",
+            where=text,
+            why="write a month 2026-10, a quarter 2026-Q3, a half-year 2026-H1 or a year 2026",
+        )
+    year = int(match.group(1))
+    month, quarter, half = match.group(2), match.group(3), match.group(4)
+    if month:
+        if not 1 <= int(month) <= 12:
+            raise KaopingError(
+                ErrorCode.INVALID, what="period", where=text, why=f"month {month} does not exist"
+            )
+        first, months, kind = int(month), 1, PeriodType.MONTH
+    elif quarter:
+        first, months, kind = 3 * int(quarter) - 2, 3, PeriodType.QUARTER
+    elif half:
+        first, months, kind = 6 * int(half) - 5, 6, PeriodType.HALF_YEAR
+    else:
+        first, months, kind = 1, 12, PeriodType.YEAR
+    start = dt.date(year, first, 1)
+    after = first + months
+    end = (dt.date(year + 1, 1, 1) if after > 12 else dt.date(year, after, 1)) - dt.timedelta(days=1)
+    return Period(text.strip(), kind, start, end)
+
+
+def scheme_by_code(code: str) -> Scheme:
+    schemes = default_schemes()
+    if code not in schemes:
+        raise KaopingError(
+            ErrorCode.NOT_FOUND, what="scheme", where=code, why=f"known schemes: {', '.join(sorted(schemes))}"
+        )
+    return schemes[code]
+
+
+def units_for(unit_type: UnitType) -> list[Unit]:
+    """The active units a scheme of this type assesses."""
+    units = Unit.objects.filter(active=True)
+    if unit_type is UnitType.WINDOW:
+        units = units.filter(kind=UnitKind.WINDOW)
+    elif unit_type.value.startswith("department:"):
+        units = units.filter(kind=UnitKind.DEPARTMENT, department_kind=unit_type.value.split(":", 1)[1])
+    else:
+        raise KaopingError(
+            ErrorCode.INVALID,
+            what="scheme",
+            where=unit_type.value,
+            why="hotline schemes are assessed once hotline tickets exist (issue #6)",
+        )
+    return list(units.order_by("code"))
+
+
+def _value(found: metrics.MetricValue) -> engine.MetricValue:
+    """The registry's float into an exact decimal, to four places: float noise such as
+    96.49999999999999 must not decide a threshold."""
+    number = None if found.value is None else Decimal(repr(found.value)).quantize(FOUR_PLACES, ROUND_HALF_UP)
+    return engine.MetricValue(
+        value=number,
+        numerator=None if found.numerator is None else Decimal(repr(found.numerator)),
+        denominator=None if found.denominator is None else Decimal(repr(found.denominator)),
+        level=found.level,
+        basis=found.basis,
+    )
+
+
+def assess_period(*, scheme: Scheme, period: Period) -> tuple[list[engine.UnitResult], dict[str, Unit]]:
+    """Every unit the scheme applies to, scored for the period; and the units by code."""
+    if scheme.period_type is not period.kind:
+        raise KaopingError(
+            ErrorCode.INVALID,
+            what="period",
+            where=period.text,
+            why=f"scheme {scheme.code} is for a {scheme.period_type.value}, not a {period.kind.value}",
+        )
+    units = units_for(scheme.unit_type)
+    names = sorted({indicator.metric for indicator in scheme.indicators})
+    # Names the scheme may use but nothing records yet (the hotline's, until issue #6): no value, so
+    # the engine marks the indicator not assessable and says so, rather than scoring a silent zero.
+    defined = {f"{metrics.MANUAL_PREFIX}{code}" for code in ManualCode.objects.values_list("code", flat=True)}
+    measured = [
+        name
+        for name in names
+        if metrics.is_metric_name(name) and (not name.startswith(metrics.MANUAL_PREFIX) or name in defined)
+    ]
+    missing = {name: engine.MetricValue(basis=NO_SOURCE) for name in names if name not in measured}
+    values = metrics.compute(measured, unit_ids=[u.pk for u in units], start=period.start, end=period.end)
+    inputs = [
+        engine.UnitInput(
+            unit=unit.code, metrics={**missing, **{name: _value(v) for name, v in values[unit.pk].items()}}
+        )
+        for unit in units
+    ]
+    return engine.assess(scheme, inputs), {unit.code: unit for unit in units}
