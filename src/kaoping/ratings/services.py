@@ -401,6 +401,7 @@ def _bulk_pragmas() -> None:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB, allocated only as used
             cursor.execute("PRAGMA mmap_size=2147483648")
+            cursor.execute("PRAGMA wal_autocheckpoint=25000")  # ~100 MB of WAL between checkpoints
 
 
 def _json_adapter() -> Callable[[list[str]], Any]:
