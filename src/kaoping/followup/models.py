@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from kaoping.followup.workflow import STATE_LABELS, VERDICT_LABELS, State, Triage
+from kaoping.followup.workflow import STATE_LABELS, VERDICT_LABELS, Triage
 
 
 class RectificationKind(models.TextChoices):
@@ -75,7 +75,3 @@ class Rectification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
-
-    @property
-    def state_enum(self) -> State:
-        return State(self.state)

@@ -44,16 +44,3 @@ class LevelCounts:
     @property
     def good_rate(self) -> float | None:
         return self.good / self.total if self.total else None
-
-    @property
-    def mean_score(self) -> float | None:
-        if not self.total:
-            return None
-        weighted = (
-            5 * self.very_satisfied
-            + 4 * self.satisfied
-            + 3 * self.basic
-            + 2 * self.dissatisfied
-            + self.very_dissatisfied
-        )
-        return weighted / self.total

@@ -11,8 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kaoping.ratings.codes import PUBLIC_CHANNELS
+
 TOP_LEVEL = 5  # 非常满意
-PUBLIC_CHANNELS = frozenset({"pc", "mobile", "qr_code"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from kaoping.ratings.codes import CHANNEL_LABELS, LEVEL_LABELS, Attempt, Channel
+from kaoping.ratings.codes import CHANNEL_LABELS, LEVEL_LABELS, Attempt, Level
 
 # The source name of ratings given on the public pages (QR posters, case links).
 PUBLIC_SOURCE = "public"
@@ -102,11 +102,7 @@ class Rating(models.Model):
 
     @property
     def bad(self) -> bool:
-        return self.level <= 2
-
-    @property
-    def channel_enum(self) -> Channel:
-        return Channel(self.channel)
+        return Level(self.level).bad
 
 
 class FlagPattern(models.TextChoices):

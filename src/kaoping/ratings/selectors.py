@@ -206,7 +206,7 @@ def _texts(ratings: QuerySet[Rating], personal: bool) -> list[RatingText]:
                 pk=r.pk,
                 rated_at=r.rated_at,
                 level=LEVEL_LABELS[Level(r.level)],
-                bad=r.level <= Level.DISSATISFIED,
+                bad=r.bad,
                 channel=CHANNEL_LABELS[Channel(r.channel)],
                 unit=r.unit.name,
                 text=r.text if personal else mask_text(r.text),
