@@ -79,3 +79,34 @@ def test_kaoping_assess_prints_the_table_and_json_and_refuses_bad_periods(cli_in
     assert {r["unit"] for r in as_json} >= {"W-01", "W-02"} and as_json[0]["lines"][0]["explanation"]
     bad = kaoping(cli_install, "assess", "--scheme", "window", "--period", "2026-13")
     assert bad.returncode == 2 and "month 13 does not exist" in bad.stderr
+
+
+def test_a_scheme_may_leave_default_ratings_out(world: World):
+    from kaoping.assessment.schemes import InvalidSchemeError, default_scheme_texts, dump_yaml, read_scheme
+
+    window_a = world.org.window_a
+    make_rating(window_a, "2026-03-02T10:00", 5)
+    make_rating(window_a, "2026-03-02T10:05", 1)
+    for n in range(8):  # unrated cases that took 基本满意 by default
+        make_rating(window_a, f"2026-03-0{3 + n % 5}T10:00", 3, defaulted=True)
+    rollups_rebuild(days=None)
+    text = default_scheme_texts()["window.yaml"]
+    counting = read_scheme(text)
+    leaving_out = read_scheme(
+        text.replace("min_assessable_share: 60\n", "min_assessable_share: 60\ncount_default_ratings: false\n")
+    )
+    assert counting.count_default_ratings and not leaving_out.count_default_ratings
+    assert "count_default_ratings: false" in dump_yaml(
+        leaving_out
+    ) and "count_default_ratings" not in dump_yaml(counting)
+    period = parse_period("2026-03")
+    with_defaults = {r.unit: r for r in assess_period(scheme=counting, period=period)[0]}["WA"]
+    without = {r.unit: r for r in assess_period(scheme=leaving_out, period=period)[0]}["WA"]
+    assert with_defaults.line("satisfaction").value == Decimal("90.0000")
+    assert without.line("satisfaction").value == Decimal("50.0000")
+    with pytest.raises(InvalidSchemeError, match="count_default_ratings"):
+        read_scheme(
+            text.replace(
+                "min_assessable_share: 60\n", "min_assessable_share: 60\ncount_default_ratings: no way\n"
+            )
+        )

@@ -120,7 +120,13 @@ def assess_period(*, scheme: Scheme, period: Period) -> tuple[list[engine.UnitRe
         if metrics.is_metric_name(name) and (not name.startswith(metrics.MANUAL_PREFIX) or name in defined)
     ]
     missing = {name: engine.MetricValue(basis=NO_SOURCE) for name in names if name not in measured}
-    values = metrics.compute(measured, unit_ids=[u.pk for u in units], start=period.start, end=period.end)
+    values = metrics.compute(
+        measured,
+        unit_ids=[u.pk for u in units],
+        start=period.start,
+        end=period.end,
+        include_defaulted=scheme.count_default_ratings,
+    )
     inputs = [
         engine.UnitInput(
             unit=unit.code, metrics={**missing, **{name: _value(v) for name, v in values[unit.pk].items()}}

@@ -305,6 +305,9 @@ class Scheme:
     roles: tuple[tuple[str, str], ...] = ()  # (code, Chinese label)
     incentive: Incentive | None = None
     description: str = ""
+    # Whether ratings an unrated case took by default (e.g. 7 days → 基本满意) count in its rating
+    # indicators; some provinces' schemes leave them out.
+    count_default_ratings: bool = True
 
     def indicator(self, code: str) -> Indicator:
         for indicator in self.indicators:
@@ -374,6 +377,7 @@ _TOP_FIELDS = (
     "roles",
     "incentive",
     "description",
+    "count_default_ratings",
     "indicators",
 )
 _INDICATOR_FIELDS = (
@@ -454,6 +458,12 @@ class _Reader:
             return None
         if not value.strip():
             self.error(path, ErrorCode.INVALID_VALUE, "不能为空")
+            return None
+        return value
+
+    def boolean(self, value: object, path: str) -> bool | None:
+        if not isinstance(value, bool):
+            self.error(path, ErrorCode.WRONG_TYPE, "应为 true 或 false")
             return None
         return value
 
@@ -918,6 +928,7 @@ def _read(document: object, known_metrics: Collection[str] | None) -> tuple[Sche
     if share is not None and not ZERO < share <= HUNDRED:
         reader.error("min_assessable_share", ErrorCode.INVALID_VALUE, "应在 0 至 100（百分比）之间，且大于 0")
     description = reader.field(data, "", "description", reader.free_text, required=False) or ""
+    count_defaults = reader.field(data, "", "count_default_ratings", reader.boolean, required=False)
     roles = reader.field(
         data, "", "roles", lambda value, path: _read_roles(reader, value, path), required=False
     )
@@ -970,6 +981,7 @@ def _read(document: object, known_metrics: Collection[str] | None) -> tuple[Sche
         roles=roles or (),
         incentive=incentive,
         description=description,
+        count_default_ratings=True if count_defaults is None else count_defaults,
     )
     return scheme, []
 
@@ -1123,6 +1135,8 @@ def to_dict(scheme: Scheme) -> dict[str, Any]:
         data["incentive"] = incentive
     if scheme.description:
         data["description"] = scheme.description
+    if not scheme.count_default_ratings:  # written only when it differs, so the defaults stay as they are
+        data["count_default_ratings"] = False
     data["indicators"] = [_indicator_dict(indicator) for indicator in scheme.indicators]
     return data
 
