@@ -269,63 +269,58 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    from kaoping.assessment.assess import assess_period, parse_period, scheme_by_code
-    from kaoping.assessment.rollups import rollups_refresh
+    from kaoping.assessment.schemes import Grade
+    from kaoping.assessment.services import assessment_publish, assessment_run
 
-    scheme = scheme_by_code(args.scheme)
-    period = parse_period(args.period)
-    rollups_refresh()  # what the worker would do within a minute: score today's data, not a minute ago's
-    results, units = assess_period(scheme=scheme, period=period)
-    ordered = sorted(results, key=lambda r: (r.rank is None, r.rank or 0, r.unit))
+    run = assessment_run(
+        actor=CLI_ACTOR, scheme_code=args.scheme, period=args.period, reason="kaoping assess"
+    )
+    if args.publish:
+        assessment_publish(actor=CLI_ACTOR, assessment=run)
+    stored = list(run.results.select_related("unit").order_by("rank", "unit__code"))
+    ordered = sorted(stored, key=lambda r: (r.rank is None, r.rank or 0, r.unit.code))
     if args.json:
-        print(
-            json.dumps([_result_json(r, units[r.unit].name) for r in ordered], ensure_ascii=False, indent=2)
-        )
+        print(json.dumps([_result_json(r) for r in ordered], ensure_ascii=False, indent=2))
         return 0
-    print(f"{scheme.name} ({scheme.code} v{scheme.version}) · {period.text} ({period.start} – {period.end})")
+    scheme = run.scheme
+    print(
+        f"{scheme.name} ({scheme.code} v{scheme.version}) · {run.period}"
+        f" ({run.period_start} – {run.period_end})"
+        f" · assessment #{run.pk} {run.get_status_display()}"
+    )
     print(f"{'rank':>4}  {'unit':<10} {'total':>7}  {'grade':<6} name")
     for r in ordered:
         rank = str(r.rank) if r.rank is not None else "—"
-        grade = r.grade.label if r.grade else "未评"
+        grade = Grade(r.grade).label if r.grade else "未评"
+        missing = [line["indicator"] for line in r.lines if not line["assessable"]]
         flags = "".join(
-            [" 一票否决" if r.vetoed else "", "" if r.complete else f" 缺数据: {', '.join(r.not_assessable)}"]
+            [" 一票否决" if r.vetoed else "", "" if r.complete else f" 缺数据: {', '.join(missing)}"]
         )
-        print(f"{rank:>4}  {r.unit:<10} {r.total:>7}  {grade:<6} {units[r.unit].name}{flags}")
+        print(f"{rank:>4}  {r.unit.code:<10} {r.total:>7}  {grade:<6} {r.unit.name}{flags}")
     return 0
 
 
-def _result_json(result: Any, name: str) -> dict[str, Any]:
+def _result_json(result: Any) -> dict[str, Any]:
+    run = result.assessment
     return {
-        "unit": result.unit,
-        "name": name,
-        "scheme": result.scheme_code,
-        "scheme_version": result.scheme_version,
-        "scheme_hash": result.scheme_hash,
+        "assessment": run.pk,
+        "status": run.status,
+        "unit": result.unit.code,
+        "name": result.unit.name,
+        "scheme": run.scheme.code,
+        "scheme_version": run.scheme.version,
+        "scheme_hash": run.scheme.content_hash,
+        "period": run.period,
         "total": str(result.total),
-        "grade": result.grade.value if result.grade else None,
+        "grade": result.grade or None,
         "rank": result.rank,
         "ranked": result.ranked_count,
         "percentile": None if result.percentile is None else str(result.percentile),
         "vetoed": result.vetoed,
+        "assessed": result.assessed,
         "complete": result.complete,
-        "not_assessable": list(result.not_assessable),
-        "lines": [
-            {
-                "indicator": line.code,
-                "name": line.name,
-                "metric": line.metric,
-                "value": None if line.value is None else str(line.value),
-                "target": None if line.target is None else str(line.target),
-                "points": None if line.points is None else str(line.points),
-                "max_points": str(line.max_points),
-                "deductions": [
-                    {"key": d.key, "amount": str(d.amount), "reason": d.reason} for d in line.deductions
-                ],
-                "explanation": line.explanation,
-                "basis": line.basis,
-            }
-            for line in result.lines
-        ],
+        "explanation": result.explanation,
+        "lines": result.lines,
     }
 
 
@@ -351,15 +346,17 @@ def cmd_evidence_verify(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from kaoping.assessment.services import schemes_load_defaults
     from kaoping.web.i18n import compile_translations
     from kaoping.workcal.services import calendar_seed_from_package
 
     call_command("migrate", interactive=False, verbosity=0)
     compiled = compile_translations()
     years = calendar_seed_from_package(actor=CLI_ACTOR)
+    schemes = schemes_load_defaults(actor=CLI_ACTOR)
     print(
         f"database migrated; {compiled} translation catalogue(s) compiled; "
-        f"{len(years)} calendar year(s) seeded"
+        f"{len(years)} calendar year(s) seeded; {len(schemes)} default scheme version(s) stored"
     )
     return 0
 
@@ -551,10 +548,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp_ratings.set_defaults(func=cmd_import_ratings)
 
-    assess = sub.add_parser("assess", help="score every unit of a scheme for a period (not stored yet)")
+    assess = sub.add_parser("assess", help="score every unit of a scheme for a period and store the run")
     assess.add_argument("--scheme", required=True, help="scheme code, e.g. window")
     assess.add_argument("--period", required=True, help="2026-10, 2026-Q3, 2026-H1 or 2026")
     assess.add_argument("--json", action="store_true", help="every indicator line with its explanation")
+    assess.add_argument("--publish", action="store_true", help="publish the run (its results then count)")
     assess.set_defaults(func=cmd_assess)
 
     sim = sub.add_parser("simulate", help="generate a realistic district centre's cases")

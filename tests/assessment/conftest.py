@@ -10,6 +10,7 @@ from typing import Any, TypedDict
 
 import pytest
 
+from kaoping.assessment.services import schemes_load_defaults
 from kaoping.cases.models import Case
 from kaoping.catalog.models import Matter
 from kaoping.catalog.services import matter_create
@@ -72,6 +73,7 @@ def world(org: OrgTree, calendar_db: Any) -> World:
         )
     ]
     empty = unit_create(actor=org.admin, code="WC", name="丙窗口", kind="window", parent=org.dept_b)
+    schemes_load_defaults(actor=org.admin)  # what `kaoping setup` does
     e1, e2, e3 = staff
     return World(org, immediate, committed, e1, e2, e3, empty)
 

@@ -60,7 +60,7 @@ def test_a_months_window_assessment_scores_satisfaction_by_the_seeds_rule(world:
 def test_the_scheme_must_fit_the_period_and_have_data_sources(world: World):
     with pytest.raises(KaopingError, match="for a month, not a quarter"):
         assess_period(scheme=scheme_by_code("window"), period=parse_period("2026-Q1"))
-    with pytest.raises(KaopingError, match="known schemes"):
+    with pytest.raises(KaopingError, match="published schemes: department_external"):
         scheme_by_code("nope")
 
 
@@ -71,7 +71,9 @@ def test_kaoping_assess_prints_the_table_and_json_and_refuses_bad_periods(cli_in
 
     table = kaoping(cli_install, "assess", "--scheme", "window", "--period", "2026-10")
     assert table.returncode == 0, table.stderr
-    assert "政务服务窗口月度考核 (window v1) · 2026-10 (2026-10-01 – 2026-10-31)" in table.stdout
+    assert (
+        "政务服务窗口月度考核 (window v1) · 2026-10 (2026-10-01 – 2026-10-31) · assessment #" in table.stdout
+    )
     assert "W-01" in table.stdout and "未评" in table.stdout  # no data: not graded, and says why
     as_json = json.loads(
         kaoping(cli_install, "assess", "--scheme", "window", "--period", "2026-10", "--json").stdout

@@ -1,6 +1,6 @@
 """Assessing a period: the units a scheme applies to, their metric values from the registry, and the
-pure engine's scores. Nothing is stored here: this is what `kaoping assess` prints and what the stored
-results (a later step) will be made of.
+pure engine's scores, and the results as plain data. Nothing is stored here: ``services.assessment_run``
+stores what this computes.
 
 Periods are written ``2026-10`` (a month), ``2026-Q3`` (a quarter), ``2026-H1`` (a half-year) or
 ``2026`` (a year); the scheme's period type must match.
@@ -9,13 +9,18 @@ Periods are written ``2026-10`` (a month), ``2026-Q3`` (a quarter), ``2026-H1`` 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from kaoping.assessment import engine, metrics
-from kaoping.assessment.models import ManualCode
-from kaoping.assessment.schemes import PeriodType, Scheme, UnitType, default_schemes
+from kaoping.assessment.models import ManualCode, SchemeStatus, SchemeVersion
+from kaoping.assessment.rules import Exemption
+from kaoping.assessment.schemes import PeriodType, Scheme, UnitType
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.org.models import Unit, UnitKind
 
@@ -62,12 +67,25 @@ def parse_period(text: str) -> Period:
 
 
 def scheme_by_code(code: str) -> Scheme:
-    schemes = default_schemes()
-    if code not in schemes:
-        raise KaopingError(
-            ErrorCode.NOT_FOUND, what="scheme", where=code, why=f"known schemes: {', '.join(sorted(schemes))}"
+    """The current (latest published) version of a scheme, as stored in the database."""
+    return scheme_version_current(code).scheme()
+
+
+def scheme_version_current(code: str) -> SchemeVersion:
+    found = (
+        SchemeVersion.objects.filter(code=code, status=SchemeStatus.PUBLISHED).order_by("-version").first()
+    )
+    if found is None:
+        known = sorted(
+            set(SchemeVersion.objects.filter(status=SchemeStatus.PUBLISHED).values_list("code", flat=True))
         )
-    return schemes[code]
+        raise KaopingError(
+            ErrorCode.NOT_FOUND,
+            what="scheme",
+            where=code,
+            why=f"no published version; published schemes: {', '.join(known) or 'none (run kaoping setup)'}",
+        )
+    return found
 
 
 def units_for(unit_type: UnitType) -> list[Unit]:
@@ -100,8 +118,11 @@ def _value(found: metrics.MetricValue) -> engine.MetricValue:
     )
 
 
-def assess_period(*, scheme: Scheme, period: Period) -> tuple[list[engine.UnitResult], dict[str, Unit]]:
-    """Every unit the scheme applies to, scored for the period; and the units by code."""
+def assess_period(
+    *, scheme: Scheme, period: Period, exemptions: Mapping[str, Sequence[Exemption]] | None = None
+) -> tuple[list[engine.UnitResult], dict[str, Unit]]:
+    """Every unit the scheme applies to, scored for the period; and the units by code. ``exemptions``
+    are the approved tolerance exemptions by unit code."""
     if scheme.period_type is not period.kind:
         raise KaopingError(
             ErrorCode.INVALID,
@@ -129,8 +150,107 @@ def assess_period(*, scheme: Scheme, period: Period) -> tuple[list[engine.UnitRe
     )
     inputs = [
         engine.UnitInput(
-            unit=unit.code, metrics={**missing, **{name: _value(v) for name, v in values[unit.pk].items()}}
+            unit=unit.code,
+            metrics={**missing, **{name: _value(v) for name, v in values[unit.pk].items()}},
+            exemptions=tuple((exemptions or {}).get(unit.code, ())),
         )
         for unit in units
     ]
-    return engine.assess(scheme, inputs), {unit.code: unit for unit in units}
+    try:
+        results = engine.assess(scheme, inputs)
+    except engine.AssessmentInputError as error:
+        raise KaopingError(
+            ErrorCode.INVALID,
+            what="assessment",
+            where=f"{scheme.code} {period.text}",
+            why="；".join(error.problems),
+        ) from error
+    return results, {unit.code: unit for unit in units}
+
+
+# -- results as plain data (stored, printed as JSON, exported) ----------------------------------------
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def line_dict(line: engine.IndicatorLine) -> dict[str, Any]:
+    """An indicator line as JSON-ready data; amounts as decimal strings so nothing is rounded twice."""
+    return {
+        "indicator": line.code,
+        "name": line.name,
+        "category": line.category.value,
+        "dimension": line.dimension.value,
+        "metric": line.metric,
+        "rule": line.rule.value,
+        "max_points": str(line.max_points),
+        "assessable": line.assessable,
+        "points": _text(line.points),
+        "value": _text(line.value),
+        "level": line.level,
+        "numerator": _text(line.numerator),
+        "denominator": _text(line.denominator),
+        "target": _text(line.target),
+        "deducted": str(line.deducted),
+        "deductions": [
+            {
+                "key": d.key,
+                "amount": str(d.amount),
+                "reason": d.reason,
+                "record_ref": d.record_ref,
+                "vetoes": d.vetoes,
+            }
+            for d in line.deductions
+        ],
+        "exempted": [
+            {
+                "key": e.deduction.key,
+                "amount": str(e.deduction.amount),
+                "reason": e.deduction.reason,
+                "restored": str(e.restored),
+                "approver": e.exemption.approver,
+                "exemption_reason": e.exemption.reason,
+                "reference": e.exemption.reference,
+            }
+            for e in line.exempted
+        ],
+        "explanation": line.explanation,
+        "refs": list(line.refs),
+        "basis": line.basis,
+        "vetoed": line.vetoed,
+    }
+
+
+def result_dict(result: engine.UnitResult, name: str) -> dict[str, Any]:
+    return {
+        "unit": result.unit,
+        "name": name,
+        "role": result.role,
+        "scheme": result.scheme_code,
+        "scheme_version": result.scheme_version,
+        "scheme_hash": result.scheme_hash,
+        "total": str(result.total),
+        "grade": result.grade.value if result.grade else None,
+        "rank": result.rank,
+        "ranked": result.ranked_count,
+        "percentile": _text(result.percentile),
+        "vetoed": result.vetoed,
+        "assessed": result.assessed,
+        "complete": result.complete,
+        "not_assessable": list(result.not_assessable),
+        "deducted": str(result.deducted),
+        "bonus": str(result.bonus),
+        "incentive_cut": _text(result.incentive_cut),
+        "award_eligible": result.award_eligible,
+        "explanation": result.explanation,
+        "lines": [line_dict(line) for line in result.lines],
+    }
+
+
+def results_digest(results: Sequence[Mapping[str, Any]]) -> str:
+    """SHA-256 over the results as canonical JSON (sorted keys, by unit code): the same numbers give
+    the same digest, whichever order they were stored or read in."""
+    ordered = sorted(results, key=lambda r: str(r["unit"]))
+    text = json.dumps(ordered, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

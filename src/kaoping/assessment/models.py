@@ -9,10 +9,13 @@ rebuilds it. See ``rollups.py`` for the SQL and ``metrics.py`` for what each met
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
-from kaoping.evidence.registry import Evidenced
+from kaoping.assessment.schemes import Scheme, read_scheme
+from kaoping.evidence.registry import Evidenced, model_state
 
 # Counter-wait histogram (working minutes): bucket i holds waits in [edge[i-1], edge[i]); bucket 0
 # holds [0, 1), the last one everything from 240 on. The 90th percentile of merged days is found in
@@ -189,3 +192,236 @@ class ManualEntry(Evidenced):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.code_id} {self.period_start}–{self.period_end}"
+
+
+# -- scheme versions, assessments and their results ---------------------------------------------
+
+
+class SchemeStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+    RETIRED = "retired", "已停用"
+
+
+class SchemeVersion(Evidenced):
+    """One version of an indicator scheme (指标体系) as a YAML document. A draft may be edited; a
+    published version is immutable (``save`` refuses a change to its document), so every result can
+    name the exact rules it was scored by. A change is a new draft with the next version number."""
+
+    code = models.SlugField("编码", max_length=60)
+    version = models.PositiveIntegerField("版本")
+    name = models.CharField("名称", max_length=200)
+    unit_type = models.CharField("适用单位类型", max_length=40)
+    period_type = models.CharField("考核周期", max_length=20)
+    document = models.TextField("方案文档（YAML）")
+    content_hash = models.CharField("内容摘要", max_length=64)
+    status = models.CharField("状态", max_length=12, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT)
+    created_at = models.DateTimeField("创建时间")
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="发布人",
+    )
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = "考核方案版本"
+        verbose_name_plural = "考核方案版本"
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="unique_scheme_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code} v{self.version}）"
+
+    def scheme(self) -> Scheme:
+        return read_scheme(self.document)
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            stored = SchemeVersion.objects.filter(pk=self.pk).values("status", "document", "version").first()
+            if (
+                stored
+                and stored["status"] != SchemeStatus.DRAFT
+                and (stored["document"] != self.document or stored["version"] != self.version)
+            ):
+                raise ValueError(f"scheme {self.code} v{self.version} is published and cannot change")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class AssessmentStatus(models.TextChoices):
+    COMPUTED = "computed", "已计算"
+    PUBLISHED = "published", "已公布"
+    SUPERSEDED = "superseded", "已被替代"
+
+
+class Assessment(Evidenced):
+    """One run of a scheme version over a period: the results of every unit it assesses, stored as
+    they were computed. A run is never changed; a recomputation (new data, an exemption, a re-check)
+    is a new run and the previous one of the same scheme and period is marked superseded.
+    ``results_digest`` (SHA-256 over the results as canonical JSON) puts the numbers themselves in
+    the evidence chain."""
+
+    scheme = models.ForeignKey(
+        SchemeVersion, on_delete=models.PROTECT, related_name="assessments", verbose_name="方案版本"
+    )
+    period = models.CharField("考核期", max_length=10)
+    period_start = models.DateField("期间起")
+    period_end = models.DateField("期间止")
+    status = models.CharField(
+        "状态", max_length=12, choices=AssessmentStatus.choices, default=AssessmentStatus.COMPUTED
+    )
+    computed_at = models.DateTimeField("计算时间")
+    computed_by = models.CharField("计算人", max_length=150)
+    published_at = models.DateTimeField("公布时间", null=True, blank=True)
+    published_by = models.CharField("公布人", max_length=150, blank=True)
+    reason = models.CharField("计算原因", max_length=300, blank=True)
+    results_digest = models.CharField("结果摘要", max_length=64)
+    units = models.PositiveIntegerField("单位数", default=0)
+
+    class Meta:
+        ordering = ["-computed_at", "-pk"]
+        verbose_name = "考核"
+        verbose_name_plural = "考核"
+        indexes = [models.Index(fields=["period", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.period} #{self.pk}"
+
+    def evidence_state(self) -> dict[str, Any]:
+        # The digest of the results as they are stored now, so verifying the chain notices a result
+        # changed behind the log's back, not only a changed run row.
+        from kaoping.assessment.assess import results_digest
+
+        state = model_state(self)
+        state["stored_results"] = results_digest([r.lines_document() for r in self.results.all()])
+        return state
+
+
+class AssessmentResult(models.Model):
+    """A unit's result in one run: the totals the engine gave and every indicator line with its
+    value, target, points, deductions and explanation (``lines``, JSON as the engine wrote it).
+    Covered by the run's ``results_digest``."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="单位")
+    role = models.CharField("岗位", max_length=40, blank=True)
+    total = models.DecimalField("得分", max_digits=8, decimal_places=2)
+    grade = models.CharField("等次", max_length=12, blank=True)
+    rank = models.PositiveIntegerField("排名", null=True)
+    ranked_count = models.PositiveIntegerField("参与排名数", default=0)
+    percentile = models.DecimalField("百分位", max_digits=5, decimal_places=2, null=True)
+    vetoed = models.BooleanField("一票否决", default=False)
+    assessed = models.BooleanField("已评定", default=True)
+    complete = models.BooleanField("数据完整", default=True)
+    deducted = models.DecimalField("扣分", max_digits=8, decimal_places=2, default=0)
+    bonus = models.DecimalField("加分", max_digits=8, decimal_places=2, default=0)
+    incentive_cut = models.DecimalField("绩效扣减", max_digits=12, decimal_places=2, null=True)
+    award_eligible = models.BooleanField("评优资格", null=True)
+    explanation = models.TextField("说明")
+    lines = models.JSONField("指标明细")
+
+    class Meta:
+        ordering = ["assessment", "rank", "unit__code"]
+        verbose_name = "考核结果"
+        verbose_name_plural = "考核结果"
+        constraints = [models.UniqueConstraint(fields=["assessment", "unit"], name="unique_result_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} {self.unit_id} {self.total}"
+
+    def lines_document(self) -> dict[str, Any]:
+        """The stored fields as the digest covers them."""
+        return {
+            "unit": self.unit_id,
+            "role": self.role,
+            "total": str(self.total),
+            "grade": self.grade,
+            "rank": self.rank,
+            "percentile": None if self.percentile is None else str(self.percentile),
+            "vetoed": self.vetoed,
+            "assessed": self.assessed,
+            "complete": self.complete,
+            "lines": self.lines,
+        }
+
+
+class Exemption(Evidenced):
+    """An approved tolerance exemption (容错免责, R2.11) cancelling one named deduction of one
+    indicator for a unit in a period, under one scheme code. It counts in every run after it."""
+
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="单位")
+    scheme_code = models.SlugField("方案编码", max_length=60)
+    period = models.CharField("考核期", max_length=10)
+    indicator = models.CharField("指标编码", max_length=60)
+    deduction_key = models.CharField("扣分项", max_length=200)
+    reason = models.TextField("免责理由")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="批准人"
+    )
+    approved_at = models.DateTimeField("批准时间")
+
+    class Meta:
+        ordering = ["-approved_at"]
+        verbose_name = "容错免责"
+        verbose_name_plural = "容错免责"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "scheme_code", "period", "indicator", "deduction_key"],
+                name="unique_exemption",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.scheme_code} {self.period} {self.indicator}/{self.deduction_key}"
+
+
+class RecheckStatus(models.TextChoices):
+    REQUESTED = "requested", "待复核"
+    UPHELD = "upheld", "维持原结果"
+    CHANGED = "changed", "已更正"
+
+
+class Recheck(Evidenced):
+    """A request to re-check a published result (复核, R1.6, R0.16) and its outcome. A changed
+    outcome is a new run; ``new_result`` is the unit's result in it."""
+
+    result = models.ForeignKey(
+        AssessmentResult, on_delete=models.PROTECT, related_name="rechecks", verbose_name="原结果"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+    )
+    requested_at = models.DateTimeField("申请时间")
+    reason = models.TextField("申请理由")
+    status = models.CharField(
+        "状态", max_length=12, choices=RecheckStatus.choices, default=RecheckStatus.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="复核人",
+    )
+    decided_at = models.DateTimeField("复核时间", null=True, blank=True)
+    outcome = models.TextField("复核意见", blank=True)
+    new_result = models.ForeignKey(
+        AssessmentResult,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="更正后结果",
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = "结果复核"
+        verbose_name_plural = "结果复核"
+
+    def __str__(self) -> str:
+        return f"{self.result_id} {self.status}"
