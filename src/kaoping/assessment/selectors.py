@@ -1,0 +1,63 @@
+"""Reads of stored assessments, scoped to the user: a run is visible to anyone who can see at least
+one of its units; within it, only the results of units in the user's scope (others answer 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from kaoping.assessment.models import Assessment, AssessmentResult, AssessmentStatus, SchemeVersion
+from kaoping.core.permissions import User, unit_scope_q
+
+
+def assessments_visible(user: User) -> QuerySet[Assessment]:
+    """Runs with a result the user may see, newest first."""
+    if not user.is_authenticated:
+        return Assessment.objects.none()
+    scoped = AssessmentResult.objects.filter(unit_scope_q(user, field="unit")).values("assessment_id")
+    return Assessment.objects.filter(pk__in=scoped).select_related("scheme").order_by("-computed_at", "-pk")
+
+
+def assessment_get(user: User, pk: int) -> Assessment:
+    found = assessments_visible(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404("assessment not found")
+    return found
+
+
+def results_visible(user: User, assessment: Assessment) -> QuerySet[AssessmentResult]:
+    """The run's results the user may see, in rank order (unranked last, by unit code)."""
+    return (
+        assessment.results.filter(unit_scope_q(user, field="unit"))
+        .select_related("unit")
+        .order_by("rank", "unit__code")
+    )
+
+
+def result_get(user: User, assessment: Assessment, unit_code: str) -> AssessmentResult:
+    found = results_visible(user, assessment).filter(unit__code=unit_code).first()
+    if found is None:
+        raise Http404("result not found")
+    return found
+
+
+def line_of(result: AssessmentResult, indicator: str) -> dict[str, Any]:
+    for line in result.lines:
+        if line["indicator"] == indicator:
+            return dict(line)
+    raise Http404("indicator not found")
+
+
+def published_for(user: User, scheme_code: str, period: str) -> Assessment | None:
+    """The published run of a scheme and period, if the user can see it."""
+    return (
+        assessments_visible(user)
+        .filter(scheme__code=scheme_code, period=period, status=AssessmentStatus.PUBLISHED)
+        .first()
+    )
+
+
+def scheme_versions() -> QuerySet[SchemeVersion]:
+    return SchemeVersion.objects.order_by("code", "-version")
