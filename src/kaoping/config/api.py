@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from kaoping.assessment.api import router as assessment_router
 from kaoping.cases.api import router as cases_router
 from kaoping.catalog.api import router as catalog_router
 from kaoping.core.auth import API_AUTH
@@ -32,3 +33,4 @@ api.add_router("/ratings", ratings_router)
 api.add_router("/reviews", reviews_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/evidence", evidence_router)
+api.add_router("/assessments", assessment_router)
