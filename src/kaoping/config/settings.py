@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kaoping.reviews",
     "kaoping.followup",
     "kaoping.assessment",
+    "kaoping.targets",
     "kaoping.web",
 ]
 

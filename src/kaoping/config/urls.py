@@ -19,4 +19,5 @@ urlpatterns = [
     path("reviews/", include("kaoping.reviews.urls")),
     path("r/", include("kaoping.ratings.public_urls")),
     path("followup/", include("kaoping.followup.urls")),
+    path("targets/", include("kaoping.targets.urls")),
 ]
