@@ -3,9 +3,9 @@ refusals, exemptions and re-checks that change a later result, and the records b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser, User
 from django.test import Client
 
 from kaoping.assessment.models import Assessment, AssessmentStatus, Exemption, Recheck
@@ -15,9 +15,9 @@ from tests.assessment.conftest import World, make_rating
 PHONE = "13812345678"
 
 
-def client_for(user: AbstractBaseUser) -> Client:
+def client_for(user: AbstractUser) -> Client:
     client = Client()
-    client.force_login(user)
+    client.force_login(cast(User, user))  # the project's user model is Django's own
     return client
 
 
