@@ -196,3 +196,28 @@ def test_the_admin_shows_tables_read_only(org: OrgTree, table: TargetTable):
     page = admin.get(f"/admin/targets/targettable/{table.pk}/change/")
     assert page.status_code == 200 and "满意率" in page.content.decode()
     assert admin.get("/admin/targets/targettable/add/").status_code == 403
+
+
+def test_only_the_head_gets_the_drafting_and_editing_forms(org: OrgTree, table: TargetTable):
+    director = client_for(org.director)
+    assert director.get(f"/targets/new/?unit={org.dept_a.pk}&year=2027").status_code == 403
+    response = director.get(f"/targets/{table.pk}/edit/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/targets/{table.pk}/"
+    assert "此目标责任表当前不能由您修改" in response.content.decode()
+
+
+def test_list_pages_take_a_fixed_number_of_queries(
+    org: OrgTree, task: AssessmentTask, django_assert_max_num_queries: Any
+):
+    from kaoping.targets.services import target_table_create
+    from tests.targets.conftest import ROWS
+
+    for year in range(2020, 2026):
+        target_table_create(actor=org.admin, unit=org.dept_b, year=year, rows=ROWS)
+    client = client_for(org.director)
+    with django_assert_max_num_queries(12):
+        assert client.get("/targets/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get("/targets/tasks/").status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/targets/tasks/{task.pk}/").status_code == 200

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from kaoping.targets.workflow import (
     TaskState,
     allowed_actions,
     clean_rows,
+    editable,
 )
 from kaoping.workcal.limits import Limit, LimitUnit
 from kaoping.workcal.selectors import get_calendar
@@ -152,6 +154,8 @@ def table_new_view(request: HttpRequest) -> HttpResponse:
     unit = Unit.objects.filter(pk=_int(source.get("unit")) or 0).first()
     if unit is None or not can_access_unit(request.user, unit):
         raise Http404("no such department in your scope")
+    if not is_party(request.user, unit, Party.HEAD):
+        raise PermissionDenied("only the department's head drafts its target table")
     year = _int(source.get("year")) or clock.today().year
     if request.method != "POST":
         current = selectors.current_table(user=request.user, unit=unit, year=year)
@@ -178,6 +182,9 @@ def table_new_view(request: HttpRequest) -> HttpResponse:
 def table_edit_view(request: HttpRequest, table_id: int) -> HttpResponse:
     table = _table(request, table_id)
     if request.method != "POST":
+        if not editable(State(table.state)) or not is_party(request.user, table.unit, Party.HEAD):
+            messages.error(request, _("此目标责任表当前不能由您修改。"))
+            return redirect("targets:table_detail", table.pk)
         rows = [RowSpec(r.target, r.indicator, r.standard, r.weight, r.metric) for r in table.rows.all()]
         return _table_form(
             request, unit=table.unit, year=table.year, rows=rows, note=table.note, table=table, problems=[]
