@@ -365,6 +365,9 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
     from kaoping.sim.demo import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
+    from kaoping.targets.demo import load_demo_targets
+
+    load_demo_targets()
     if args.days:
         from kaoping.cases.models import Case
 
@@ -382,10 +385,30 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
 
             admin = get_user_model().objects.get(username="admin")
             print(f"{work_followups(actor=admin, seed=1)} follow-up steps recorded by the demo's officials")
+        _demo_assessments()
     print("demo organisation loaded. Logins (password for all: " + DEMO_PASSWORD + "):")
     for username, role in logins:
         print(f"  {username:<14} {role}")
     return 0
+
+
+def _demo_assessments() -> None:
+    """Each complete month of the simulated span assessed under the window and department schemes."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Max, Min
+
+    from kaoping.assessment.demo import complete_months, load_demo_assessment
+    from kaoping.cases.models import Case
+    from kaoping.core.clock import local_zone
+
+    span = Case.objects.filter(source="sim").aggregate(first=Min("received_at"), last=Max("received_at"))
+    if span["first"] is None:
+        return
+    zone = local_zone()
+    months = complete_months(span["first"].astimezone(zone).date(), span["last"].astimezone(zone).date())
+    admin = get_user_model().objects.get(username="admin")
+    runs = load_demo_assessment(actor=admin, months=months)
+    print(f"{len(runs)} assessment(s) computed and published for {', '.join(months) or 'no complete month'}")
 
 
 def gunicorn_command(*, host: str, port: int, workers: int, access_log: bool = True) -> list[str]:

@@ -395,7 +395,7 @@ def test_tie_breaks_outcome_points_then_fewer_deductions():
         [
             unit("outcome_loss", satisfaction_rate=97),  # −2 on an outcome indicator
             unit("two_breakers", breaker_count=2),  # −1 −1 on a process indicator
-            unit("one_process_loss", acceptance_on_time_rate=98),  # −2 on a process indicator, one deduction
+            unit("one_process_loss", acceptance_on_time_rate=93),  # 2 below the 95 target: −2, one deduction
         ],
     )
     assert {r.total for r in results} == {D(98)}

@@ -324,7 +324,7 @@ class AssessmentResult(models.Model):
     lines = models.JSONField("指标明细")
 
     class Meta:
-        ordering = ["assessment", "rank", "unit__code"]
+        ordering = ["assessment", models.F("rank").asc(nulls_last=True), "unit__code"]
         verbose_name = "考核结果"
         verbose_name_plural = "考核结果"
         constraints = [models.UniqueConstraint(fields=["assessment", "unit"], name="unique_result_unit")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from kaoping.assessment.models import Assessment, AssessmentResult, AssessmentStatus, SchemeVersion
@@ -32,7 +32,7 @@ def results_visible(user: User, assessment: Assessment) -> QuerySet[AssessmentRe
     return (
         assessment.results.filter(unit_scope_q(user, field="unit"))
         .select_related("unit")
-        .order_by("rank", "unit__code")
+        .order_by(F("rank").asc(nulls_last=True), "unit__code")
     )
 
 

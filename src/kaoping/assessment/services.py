@@ -435,6 +435,7 @@ def exemption_approve(
     """Approve a tolerance exemption (容错免责, R2.11) of one deduction in a result: it cancels that
     deduction in every later run of the scheme and period (the stored run itself never changes)."""
     _require_director(actor, "exemption", f"{result.unit.code} {indicator}")
+    require_unit_access(actor, result.unit, what="result")
     line = _line(result, indicator)
     if deduction_key not in {d["key"] for d in line["deductions"]}:
         raise KaopingError(

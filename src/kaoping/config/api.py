@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from kaoping.assessment.api import router as assessment_router
@@ -24,6 +24,14 @@ _STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403}
 @api.exception_handler(KaopingError)
 def kaoping_error(request: HttpRequest, exc: KaopingError) -> HttpResponse:
     return api.create_response(request, {"error": exc.as_dict()}, status=_STATUS.get(exc.code, 400))
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    """A 404 from a selector (out of scope or absent: the same answer) in the same shape as every
+    other refusal."""
+    error = KaopingError(ErrorCode.NOT_FOUND, what=str(exc) or "object", where=request.path, why="not found")
+    return api.create_response(request, {"error": error.as_dict()}, status=404)
 
 
 api.add_router("/org", org_router)

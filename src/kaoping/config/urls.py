@@ -19,5 +19,6 @@ urlpatterns = [
     path("reviews/", include("kaoping.reviews.urls")),
     path("r/", include("kaoping.ratings.public_urls")),
     path("followup/", include("kaoping.followup.urls")),
+    path("assessment/", include("kaoping.assessment.urls")),
     path("targets/", include("kaoping.targets.urls")),
 ]

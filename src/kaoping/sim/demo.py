@@ -82,6 +82,13 @@ WINDOW_STAFF_NAMES = [
 ]
 
 
+# People serving at each window, and how often each lets a time limit slip relative to the usual
+# rate (sim.cases.SimWindow.slippage): the demo centre has a model window, a struggling one and
+# those in between, so its assessment has something to rank.
+WINDOW_SEATS = {"W-01": 3, "W-02": 3, "W-03": 2, "W-04": 3, "W-LJ-01": 3}
+WINDOW_SLIPPAGE = {"W-01": 0.15, "W-02": 0.5, "W-03": 2.0, "W-04": 0.8, "W-LJ-01": 0.3}
+
+
 def load_demo() -> list[tuple[str, str]]:
     user_model = get_user_model()
     with transaction.atomic():
@@ -127,7 +134,7 @@ def load_demo() -> list[tuple[str, str]]:
         # Two to three people serve at each window (the simulator's queues need them).
         taken = set(Staff.objects.values_list("employee_no", flat=True))
         for index, (code, *_rest) in enumerate(u for u in UNITS if u[2] == "window"):
-            for seat in range(2 + index % 2):
+            for seat in range(WINDOW_SEATS.get(code, 2)):
                 employee_no = f"{code}-{seat + 1:02d}"
                 if employee_no not in taken:
                     name = WINDOW_STAFF_NAMES[(index * 3 + seat) % len(WINDOW_STAFF_NAMES)]

@@ -17,6 +17,7 @@ from kaoping.catalog.models import Matter
 from kaoping.core import clock
 from kaoping.org.models import Staff, Unit, UnitKind
 from kaoping.sim.cases import SimConfig, SimMatter, SimWindow, simulate_feed
+from kaoping.sim.demo import WINDOW_SLIPPAGE
 from kaoping.sim.ratings import RatingSimConfig, rate_feed
 from kaoping.workcal.limits import LimitUnit
 from kaoping.workcal.selectors import get_calendar
@@ -52,7 +53,8 @@ def sim_windows(centre: Unit | None = None) -> list[SimWindow]:
             .order_by("employee_no")
             .values_list("employee_no", flat=True)
         )
-        result.append(SimWindow(unit=window.code, staff=staff, matters=matters))
+        slippage = WINDOW_SLIPPAGE.get(window.code, 1.0)
+        result.append(SimWindow(unit=window.code, staff=staff, matters=matters, slippage=slippage))
     return result
 
 

@@ -31,6 +31,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         (_("好差评"), reverse("ratings:figures")),
         (_("差评整改"), reverse("followup:list")),
         (_("多维测评"), reverse("reviews:campaign_list")),
+        (_("考核"), reverse("assessment:list")),
         (_("目标与任务"), reverse("targets:table_list")),
         (_("单位"), reverse("org:unit_list")),
         (_("工作日历"), reverse("workcal:month")),
