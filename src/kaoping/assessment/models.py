@@ -425,3 +425,51 @@ class Recheck(Evidenced):
 
     def __str__(self) -> str:
         return f"{self.result_id} {self.status}"
+
+
+class RemediationItem(Evidenced):
+    """A remediation programme (专项整改 / 提升计划) opened for an indicator that too few units met (R0.3):
+    the calibration that prompted it (periods and their shares of units that met the standard), the
+    director's note, and whether it is still open. At most one open item per scheme and indicator."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "整改中"
+        CLOSED = "closed", "已关闭"
+
+    scheme_code = models.SlugField("方案编码", max_length=60)
+    indicator = models.CharField("指标编码", max_length=60)
+    indicator_name = models.CharField("指标名称", max_length=200, blank=True)
+    periods = models.CharField("考核期", max_length=200, blank=True)  # "2026-Q2、2026-Q3"
+    shares = models.CharField("达标单位占比", max_length=200, blank=True)  # "55%、50%"
+    explanation = models.TextField("校准说明", blank=True)
+    note = models.TextField("整改要求", blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="发起人"
+    )
+    opened_at = models.DateTimeField("发起时间")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="关闭人",
+    )
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    outcome = models.TextField("整改结果", blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        verbose_name = "专项整改"
+        verbose_name_plural = "专项整改"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme_code", "indicator"],
+                condition=models.Q(status="open"),
+                name="unique_open_remediation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme_code}/{self.indicator} {self.get_status_display()}"
