@@ -4,6 +4,7 @@ links to the records behind it, and the scheme versions."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -35,6 +36,7 @@ from kaoping.org.models import Role
 from kaoping.ratings.models import Rating
 
 RECORDS_PER_PAGE = 50
+MAX_SHOWN_DEDUCTIONS = 10
 
 
 def is_director(user: User) -> bool:
@@ -143,9 +145,14 @@ def _line_rows(result: AssessmentResult) -> list[dict[str, Any]]:
     rows = []
     for line in result.lines:
         lost = line["points"] is not None and float(line["points"]) < float(line["max_points"])
+        # A per-occurrence line may list hundreds of occurrences past its cap: show those that cost
+        # points (at most a screenful) and count the rest; the records page lists them all.
+        costly = [d for d in line["deductions"] if Decimal(d["amount"]) > 0 or d["vetoes"]]
         rows.append(
             {
                 **line,
+                "shown_deductions": costly[:MAX_SHOWN_DEDUCTIONS],
+                "more_deductions": len(line["deductions"]) - min(len(costly), MAX_SHOWN_DEDUCTIONS),
                 "category_label": Category(line["category"]).label,
                 "lost": lost or bool(line["deductions"]),
                 "has_records": line["metric"] in METRICS or line["metric"].startswith("manual:"),
