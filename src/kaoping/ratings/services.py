@@ -33,32 +33,29 @@ from kaoping.followup.services import rectifications_open_for_ratings
 from kaoping.org.models import Staff, Unit
 from kaoping.ratings import gaming
 from kaoping.ratings.codes import Attempt, Channel, Convention, Level
-from kaoping.ratings.ingest import Lookups, RatingRecord, RecordError, validate
+from kaoping.ratings.ingest import Lookups, RecordError, validate
 from kaoping.ratings.models import FlagStatus, Rating, RatingFlag
+from kaoping.ratings.rows import (
+    ATTEMPT,
+    CHANNEL,
+    COLUMNS,
+    EXTERNAL_ID,
+    RATED_AT,
+    SOURCE,
+    TAGS,
+    UNIT,
+    Draft,
+    Row,
+    complete,
+    draft,
+    instant_of,
+    sqlite_instant,
+    sqlite_tags,
+)
 
-BATCH = 20000  # large transactions: each commit rewrites the index pages the batch touched
-COLUMNS = (
-    "source",
-    "external_id",
-    "case_id",
-    "unit_id",
-    "staff_id",
-    "level",
-    "channel",
-    "attempt",
-    "rater_kind",
-    "real_name",
-    "rater_name",
-    "rater_phone",
-    "rater_id_number",
-    "text",
-    "tags",
-    "rated_at",
-    "received_at",
-    "device",
-    "ip",
-    "defaulted",
-    "excluded",
+BATCH = 20000  # rows per evidence entry (and per transaction, but for files: COMMIT_ROWS)
+COMMIT_ROWS = (
+    60000  # a file import commits every few batches: each commit rewrites the index pages it touched
 )
 
 
@@ -111,13 +108,14 @@ def ratings_ingest(
     report = IngestReport()
     lookups = load_lookups(user)
     scope = None if user is None else set(lookups.units.values())
+    adapt_dt, json_tags = _datetime_adapter(), _json_adapter()
     _bulk_pragmas()
     iterator = iter(records)
     while chunk := list(islice(iterator, BATCH)):
-        valid: list[tuple[str, RatingRecord]] = []
+        valid: list[Draft] = []
         for where, raw in chunk:
             try:
-                valid.append((where, validate(raw, lookups, convention)))
+                valid.append(draft(where, validate(raw, lookups, convention), adapt_dt, json_tags))
             except RecordError as exc:
                 report.rejected.append(Rejection(where, str(raw.get("id", "")), str(exc)))
         with transaction.atomic():
@@ -139,7 +137,11 @@ def ratings_ingest_file(
 ) -> IngestReport:
     """Ingest a rating file (JSON Lines, CSV, XLSX) with the same rules as ``ratings_ingest``, reading
     and validating it in a second process while this one writes: a million-row import then uses both
-    cores. Rows that cannot be read are reported like invalid ones."""
+    cores. Rows that cannot be read are reported like invalid ones.
+
+    Each batch of ``BATCH`` rows is stored with its own evidence entry, as in ``ratings_ingest``;
+    batches are committed together, about ``COMMIT_ROWS`` rows at a time (a commit rewrites every
+    index page the transaction touched, and the time indexes are touched all over)."""
     from kaoping.ratings.pipeline import validate_file
 
     detect_format(path, "rating file")
@@ -148,40 +150,68 @@ def ratings_ingest_file(
     report = IngestReport()
     lookups = load_lookups()
     _bulk_pragmas()
+    text_forms = connection.vendor == "sqlite"
     context = multiprocessing.get_context("spawn")
     batches: Any = context.Queue(maxsize=3)
     reader = context.Process(
         target=validate_file,
-        args=(str(path), source, dict(lookups.units), dict(lookups.staff), convention.value, BATCH, batches),
+        args=(
+            str(path),
+            source,
+            dict(lookups.units),
+            dict(lookups.staff),
+            convention.value,
+            BATCH,
+            batches,
+            text_forms,
+        ),
         daemon=True,
     )
     reader.start()
+    failure: str | None = None
     try:
-        while (item := batches.get()) is not None:
-            if isinstance(item, str):
-                raise KaopingError(ErrorCode.BAD_FILE, what="rating file", where=path.name, why=item)
-            valid, rejected, count = item
-            report.rejected.extend(Rejection(*r) for r in rejected)
+        done = False
+        while not done:
             with transaction.atomic():
-                _store(actor, valid, label, report, now=now or clock.now(), scope=None)
-            if on_progress:
-                on_progress(count)
+                stored = 0
+                while stored < COMMIT_ROWS:
+                    item = batches.get()
+                    if item is None or isinstance(item, str):
+                        # What was stored so far commits, as it would have batch by batch.
+                        done, failure = True, item
+                        break
+                    valid, rejected, count = item
+                    report.rejected.extend(Rejection(*r) for r in rejected)
+                    if not text_forms:
+                        valid = _adapted(valid)
+                    _store(actor, valid, label, report, now=now or clock.now(), scope=None)
+                    stored += count
+                    if on_progress:
+                        on_progress(count)
     finally:
         reader.join(timeout=5)
         if reader.is_alive():
             reader.terminate()
+    if failure is not None:
+        raise KaopingError(ErrorCode.BAD_FILE, what="rating file", where=path.name, why=failure)
     return report
 
 
-class _CaseRow:
-    """A stored case as rating ingestion needs it (a plain slotted class: 800,000 per million ratings)."""
+def _adapted(drafts: list[Draft]) -> list[Draft]:
+    """Drafts read with instants and tags as Python values, written as this backend takes them."""
+    adapt_dt, json_tags = _datetime_adapter(), _json_adapter()
+    return [
+        (
+            where,
+            case_source,
+            number,
+            (*row[:TAGS], json_tags(row[TAGS]), adapt_dt(row[RATED_AT]), *row[RATED_AT + 1 :]),
+        )
+        for where, case_source, number, row in drafts
+    ]
 
-    __slots__ = ("firsts", "pk", "source", "staff_id", "unit_id")
 
-    def __init__(self, pk: int, source: str, unit_id: int, staff_id: int | None) -> None:
-        self.pk, self.source, self.unit_id, self.staff_id = pk, source, unit_id, staff_id
-        # channel → (source, id) of the first rating already stored through that channel
-        self.firsts: dict[str, tuple[str, str]] = {}
+CaseRow = tuple[int, str, int, int | None]  # a stored case as ingestion needs it: id, source, unit, staff
 
 
 def _select_in(sql: str, values: Sequence[Any], *, fixed: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -196,59 +226,66 @@ def _select_in(sql: str, values: Sequence[Any], *, fixed: Sequence[Any] = ()) ->
     return rows
 
 
-def _cases_of(records: Sequence[RatingRecord]) -> dict[str, list[_CaseRow]]:
-    """Case number → the stored cases with that number (several sources may use one number), each
-    with the first ratings it already has: one query (per 900 numbers) serves both checks.
+def _cases_of(
+    drafts: Sequence[Draft],
+) -> tuple[dict[str, list[CaseRow]], dict[int, dict[str, tuple[str, str]]]]:
+    """Case number → the stored cases with that number (several sources may use one number), and
+    case id → channel → (source, id) of the first rating it already has through that channel: one
+    query (per 900 numbers) serves both checks.
 
     Numbers that come with their source system are looked up by (source, number), the unique key;
-    the others by number alone (indexed too), which may find several."""
+    the others by number alone (indexed too), which may find several. Cases are plain tuples: there
+    are 800,000 per million ratings."""
     with_source: dict[str, set[str]] = defaultdict(set)
     bare: set[str] = set()
-    for r in records:
-        if r.case_external_id:
-            (with_source[r.case_source] if r.case_source else bare).add(r.case_external_id)
+    for _, case_source, number, _ in drafts:
+        if number:
+            (with_source[case_source] if case_source else bare).add(number)
     select = (
         f"SELECT c.id, c.external_id, c.source, c.unit_id, c.staff_id, r.channel, r.source, r.external_id "
         f"FROM {Case._meta.db_table} c LEFT JOIN {Rating._meta.db_table} r "
         f"ON r.case_id = c.id AND r.attempt = 'first' WHERE "
     )
-    rows = _select_in(select + "c.external_id IN ({})", sorted(bare))
+    rows = _select_in(select + "c.external_id IN ({})", sorted(bare)) if bare else []
     for source, numbers in with_source.items():
         rows += _select_in(
             select + "c.source = %s AND c.external_id IN ({})", sorted(numbers), fixed=[source]
         )
-    by_pk: dict[int, _CaseRow] = {}
-    found: dict[str, list[_CaseRow]] = defaultdict(list)
+    seen: set[int] = set()
+    found: dict[str, list[CaseRow]] = {}
+    firsts: dict[int, dict[str, tuple[str, str]]] = {}
     for pk, number, source, unit_id, staff_id, channel, r_source, r_id in rows:
-        case = by_pk.get(pk)
-        if case is None:
-            case = by_pk[pk] = _CaseRow(pk, source, unit_id, staff_id)
-            found[number].append(case)
+        if pk not in seen:
+            seen.add(pk)
+            case = (pk, source, unit_id, staff_id)
+            same = found.get(number)
+            if same is None:
+                found[number] = [case]
+            else:
+                same.append(case)
         if channel is not None:
-            case.firsts[channel] = (r_source, r_id)
-    return found
+            firsts.setdefault(pk, {})[channel] = (r_source, r_id)
+    return found, firsts
 
 
-def _resolve_case(record: RatingRecord, cases: dict[str, list[_CaseRow]]) -> _CaseRow:
-    candidates = cases.get(record.case_external_id, [])
-    if len(candidates) == 1 and (not record.case_source or candidates[0].source == record.case_source):
+def _resolve_case(case_source: str, number: str, cases: dict[str, list[CaseRow]]) -> CaseRow:
+    candidates = cases.get(number, [])
+    if len(candidates) == 1 and (not case_source or candidates[0][1] == case_source):
         return candidates[0]  # the usual case, first
-    if record.case_source:
-        candidates = [c for c in candidates if c.source == record.case_source]
+    if case_source:
+        candidates = [c for c in candidates if c[1] == case_source]
     if not candidates:
-        source = f" from {record.case_source!r}" if record.case_source else ""
-        raise RecordError("case", f"no case {record.case_external_id!r}{source} (send the case first)")
+        source = f" from {case_source!r}" if case_source else ""
+        raise RecordError("case", f"no case {number!r}{source} (send the case first)")
     if len(candidates) > 1:
-        sources = ", ".join(sorted(c.source for c in candidates))
-        raise RecordError(
-            "case_source", f"case number {record.case_external_id!r} exists in {sources}: say which"
-        )
+        sources = ", ".join(sorted(c[1] for c in candidates))
+        raise RecordError("case_source", f"case number {number!r} exists in {sources}: say which")
     return candidates[0]
 
 
 def _store(
     actor: Actor,
-    valid: list[tuple[str, RatingRecord]],
+    valid: list[Draft],
     label: str,
     report: IngestReport,
     *,
@@ -259,53 +296,53 @@ def _store(
     """Store one batch. Duplicates (same source and id) are found by the database: the INSERT skips
     them and its row count says how many landed. A first rating of a case is checked against the
     case's stored first ratings, so a second one is refused with its reason, not skipped."""
-    cases = _cases_of([r for _, r in valid])
-    rows: list[tuple[Any, ...]] = []
+    cases, stored_firsts = _cases_of(valid)
+    rows: list[Row] = []
     keys: list[str] = []
     seen: set[tuple[str, str]] = set()
     firsts: set[tuple[int, str]] = set()
-    follow_ups: list[tuple[str, RatingRecord, _CaseRow]] = []
-    adapt_dt = _datetime_adapter()
-    json_tags = _json_adapter()
-    received = adapt_dt(now)
-    for where, record in valid:
-        key = (record.source, record.external_id)
+    follow_ups: list[tuple[str, str, Row, CaseRow]] = []
+    received = _datetime_adapter()(now)
+    first = Attempt.FIRST.value
+    for where, case_source, number, row in valid:
+        key = (row[SOURCE], row[EXTERNAL_ID])
         if key in seen:
             report.duplicates += 1
             continue
         seen.add(key)
         try:
-            case = _resolve_case(record, cases) if record.case_external_id else None
-            if case is not None and record.unit_id is not None and record.unit_id != case.unit_id:
+            case = _resolve_case(case_source, number, cases) if number else None
+            if case is not None and row[UNIT] is not None and row[UNIT] != case[2]:
                 raise RecordError("unit", "is not the unit that handled the case")
-            if scope is not None and (case.unit_id if case else record.unit_id) not in scope:
+            if scope is not None and (case[2] if case else row[UNIT]) not in scope:
                 raise RecordError("unit", "is outside the units you may send ratings for")
-            if case is not None and record.attempt == "first":
-                stored = case.firsts.get(record.channel)
+            if case is not None and row[ATTEMPT] == first:
+                channel = row[CHANNEL]
+                stored = stored_firsts[case[0]].get(channel) if case[0] in stored_firsts else None
                 if stored == key:
                     report.duplicates += 1
                     continue
-                if stored is not None or (case.pk, record.channel) in firsts:
+                if stored is not None or (case[0], channel) in firsts:
                     raise RecordError(
                         "case",
-                        f"case {record.case_external_id!r} already has a first rating through channel "
-                        f"{record.channel!r} (one per case and channel; a later one is a 追评)",
+                        f"case {number!r} already has a first rating through channel "
+                        f"{channel!r} (one per case and channel; a later one is a 追评)",
                     )
-                firsts.add((case.pk, record.channel))
+                firsts.add((case[0], channel))
         except RecordError as exc:
-            report.rejected.append(Rejection(where, record.external_id, str(exc)))
+            report.rejected.append(Rejection(where, row[EXTERNAL_ID], str(exc)))
             continue
-        if case is not None and record.attempt == "follow_up":
-            follow_ups.append((where, record, case))
+        if case is not None and row[ATTEMPT] != first:
+            follow_ups.append((where, number, complete(row, case, received), case))
             continue
-        rows.append(_row(record, case, received, adapt_dt, json_tags))
-        keys.append(f"{record.source}:{record.external_id}")
+        rows.append(complete(row, case, received))
+        keys.append(f"{key[0]}:{key[1]}")
     if rows:
-        times = [record.rated_at for _, record in valid]
-        report.saw(min(times))
-        report.saw(max(times))
+        times = [row[RATED_AT] for _, _, _, row in valid]
+        report.saw(instant_of(min(times)))
+        report.saw(instant_of(max(times)))
     if follow_ups:
-        rows_fu, keys_fu = _follow_up_rows(follow_ups, report, received, adapt_dt, json_tags)
+        rows_fu, keys_fu = _follow_up_rows(follow_ups, report)
         rows += rows_fu
         keys += keys_fu
     if not rows:
@@ -334,9 +371,9 @@ def _store(
     # saves working out a million local days on a million-row import.
     hours: dict[tuple[Any, Any], Any] = {}
     for row in rows:
-        stamp = row[15]
+        stamp = row[RATED_AT]
         hour = stamp[:13] if isinstance(stamp, str) else stamp.replace(minute=0, second=0, microsecond=0)
-        hours.setdefault((row[3], hour), stamp)
+        hours.setdefault((row[UNIT], hour), stamp)
     days_mark_dirty(kind=DirtyKind.RATINGS, pairs=[(unit, stamp) for (unit, _), stamp in hours.items()])
     bad = (report.ids if is_bad(rows[0]) else []) if single else _inserted(rows, is_bad)
     if bad:
@@ -390,8 +427,7 @@ def _datetime_adapter() -> Callable[[dt.datetime], Any]:
     """What the backend stores for an aware datetime; on SQLite Django's own text form (UTC, no
     offset), written directly: its adapter was a fifth of the import time."""
     if connection.vendor == "sqlite":
-        utc = dt.UTC
-        return lambda value: value.astimezone(utc).replace(tzinfo=None).isoformat(" ")
+        return sqlite_instant
     return connection.ops.adapt_datetimefield_value
 
 
@@ -407,42 +443,8 @@ def _bulk_pragmas() -> None:
 def _json_adapter() -> Callable[[list[str]], Any]:
     tags_field = Rating._meta.get_field("tags")
     if connection.vendor == "sqlite":
-        import orjson
-
-        return lambda tags: orjson.dumps(tags).decode()
+        return sqlite_tags
     return lambda tags: tags_field.get_db_prep_save(tags, connection)
-
-
-def _row(
-    record: RatingRecord,
-    case: _CaseRow | None,
-    received: Any,
-    adapt_dt: Callable[[dt.datetime], Any],
-    json_tags: Callable[[list[str]], Any],
-) -> tuple[Any, ...]:
-    return (
-        record.source,
-        record.external_id,
-        case.pk if case else None,
-        case.unit_id if case else record.unit_id,
-        record.staff_id if record.staff_id is not None else (case.staff_id if case else None),
-        record.level,
-        record.channel,
-        record.attempt,
-        record.rater_kind,
-        record.real_name,
-        record.rater_name,
-        record.rater_phone,
-        record.rater_id_number,
-        record.text,
-        json_tags(list(record.tags)),
-        adapt_dt(record.rated_at),
-        received,
-        record.device,
-        record.ip,
-        False,
-        False,
-    )
 
 
 def _inserted(rows: list[tuple[Any, ...]], wanted: Callable[[tuple[Any, ...]], bool]) -> list[int]:
@@ -458,12 +460,8 @@ def _inserted(rows: list[tuple[Any, ...]], wanted: Callable[[tuple[Any, ...]], b
 
 
 def _follow_up_rows(
-    follow_ups: list[tuple[str, RatingRecord, _CaseRow]],
-    report: IngestReport,
-    received: Any,
-    adapt_dt: Callable[[dt.datetime], Any],
-    json_tags: Callable[[list[str]], Any],
-) -> tuple[list[tuple[Any, ...]], list[str]]:
+    follow_ups: list[tuple[str, str, Row, CaseRow]], report: IngestReport
+) -> tuple[list[Row], list[str]]:
     """A follow-up rating (追评) needs a rectified bad rating of the case with no 追评 yet: one only."""
     from kaoping.followup.models import Rectification
     from kaoping.followup.workflow import State
@@ -473,27 +471,25 @@ def _follow_up_rows(
         for r, case_id in (
             (r, r.rating.case_id if r.rating else None)
             for r in Rectification.objects.filter(
-                rating__case_id__in={c.pk for _, _, c in follow_ups}, follow_up_rating__isnull=True
+                rating__case_id__in={c[0] for _, _, _, c in follow_ups}, follow_up_rating__isnull=True
             ).select_related("rating")
         )
         if case_id is not None
     }
     rows, keys, taken = [], [], set()
-    for where, record, case in follow_ups:
-        rect = open_for.get(case.pk)
-        if rect is None or case.pk in taken:
+    for where, number, row, case in follow_ups:
+        rect = open_for.get(case[0])
+        if rect is None or case[0] in taken:
             why = "has no bad rating awaiting a 追评 (only one 追评, after the rectification)"
         elif rect.state not in (State.VERDICT_PENDING.value, State.CLOSED.value) or not rect.rectified_at:
             why = "is still being rectified: the 追评 comes after the rectification"
         else:
-            taken.add(case.pk)
-            rows.append(_row(record, case, received, adapt_dt, json_tags))
-            keys.append(f"{record.source}:{record.external_id}")
-            report.saw(record.rated_at)
+            taken.add(case[0])
+            rows.append(row)
+            keys.append(f"{row[SOURCE]}:{row[EXTERNAL_ID]}")
+            report.saw(instant_of(row[RATED_AT]))
             continue
-        report.rejected.append(
-            Rejection(where, record.external_id, f"attempt: case {record.case_external_id!r} {why}")
-        )
+        report.rejected.append(Rejection(where, row[EXTERNAL_ID], f"attempt: case {number!r} {why}"))
     return rows, keys
 
 
@@ -537,7 +533,7 @@ def rating_submit(
         with transaction.atomic():
             _store(
                 "public",
-                [("page", valid)],
+                [draft("page", valid, _datetime_adapter(), _json_adapter())],
                 f"rating {valid.channel}",
                 report,
                 now=now,
