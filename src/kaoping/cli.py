@@ -7,6 +7,7 @@ kaoping calendar due START (--working-days N | --working-hours H) [--unit CODE] 
 kaoping calendar is-workday DATE
 kaoping calendar import FILE       a year's arrangement (docs/data-formats.md)
 kaoping calendar seed              years known to the chinese-calendar package
+kaoping calibrate --scheme CODE [--json]   R0.3 proposals: raise a standard, open a remediation
 kaoping evidence verify            walk the hash chain; non-zero exit on the first bad entry
 kaoping manage ARGS…               any Django management command
 """
@@ -324,6 +325,69 @@ def _result_json(result: Any) -> dict[str, Any]:
     }
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from kaoping.assessment.calibrate import calibration_for
+
+    found = calibration_for(args.scheme)
+    if args.json:
+        print(json.dumps(_calibration_json(found), ensure_ascii=False, indent=2))
+        return 0
+    version = found.version
+    counted = ", ".join(s.text for s in found.spans if s.closed) or "none"
+    print(f"{version.name} ({version.code} v{version.version}) · calibration over {counted}")
+    if not found.proposals:
+        print("no proposals")
+    for row in found.rows:
+        if row.proposal is None:
+            continue
+        print(f"{row.proposal.kind.value:<15} {row.indicator.code:<24} {row.proposal.explanation}")
+        if row.change is not None:
+            print(f"{'':<15} {'':<24} {row.change.explanation}")
+    return 0
+
+
+def _calibration_json(found: Any) -> dict[str, Any]:
+    def share(cell: Any) -> dict[str, Any]:
+        value = cell.share.share
+        return {
+            "period": cell.share.period,
+            "met": cell.share.met,
+            "assessed": cell.share.assessed,
+            "share": None if value is None else str(value),
+            "counted": cell.counted,
+        }
+
+    return {
+        "scheme": found.version.code,
+        "version": found.version.version,
+        "periods": [{"period": s.text, "closed": s.closed} for s in found.spans],
+        "history": {
+            row.indicator.code: [share(cell) for cell in row.cells if cell.share is not None]
+            for row in found.rows
+        },
+        "proposals": [
+            {
+                "indicator": row.indicator.code,
+                "kind": row.proposal.kind.value,
+                "periods": list(row.proposal.periods),
+                "shares": [str(s) for s in row.proposal.shares],
+                "raise_by": None if row.proposal.raise_by is None else str(row.proposal.raise_by),
+                "explanation": row.proposal.explanation,
+                "change": None
+                if row.change is None
+                else {
+                    "changed": row.change.changed,
+                    "explanation": row.change.explanation,
+                    "before": [str(v) for v in row.change.before],
+                    "after": [str(v) for v in row.change.after],
+                },
+            }
+            for row in found.rows
+            if row.proposal is not None
+        ],
+    }
+
+
 # -- evidence ------------------------------------------------------------------------------------
 
 
@@ -577,6 +641,13 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--json", action="store_true", help="every indicator line with its explanation")
     assess.add_argument("--publish", action="store_true", help="publish the run (its results then count)")
     assess.set_defaults(func=cmd_assess)
+
+    calib = sub.add_parser(
+        "calibrate", help="R0.3 calibration: shares of units that met each standard, proposals"
+    )
+    calib.add_argument("--scheme", required=True, help="scheme code, e.g. window")
+    calib.add_argument("--json", action="store_true", help="the shares per period and the proposals as JSON")
+    calib.set_defaults(func=cmd_calibrate)
 
     sim = sub.add_parser("simulate", help="generate a realistic district centre's cases")
     sim.add_argument("--days", type=_positive_int, required=True)

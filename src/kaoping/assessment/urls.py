@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kaoping.assessment import views
+from kaoping.assessment import calibration_views, views
 
 app_name = "assessment"
 urlpatterns = [
@@ -17,4 +17,12 @@ urlpatterns = [
     path("schemes/", views.scheme_list_view, name="schemes"),
     path("schemes/<int:pk>/", views.scheme_detail_view, name="scheme"),
     path("schemes/<int:pk>/yaml", views.scheme_yaml_view, name="scheme_yaml"),
+    path("calibration/", calibration_views.calibration_view, name="calibration"),
+    path("calibration/draft/", calibration_views.calibration_draft_view, name="calibration_draft"),
+    path("calibration/remediation/", calibration_views.remediation_open_view, name="remediation_open"),
+    path(
+        "calibration/remediation/<int:pk>/close/",
+        calibration_views.remediation_close_view,
+        name="remediation_close",
+    ),
 ]
