@@ -314,7 +314,7 @@ def test_the_page_shows_the_shares_and_proposals_and_makes_the_draft(setup: Setu
     assert page.status_code == 200
     text = page.content.decode()
     assert "提高标准" in text and "专项整改" in text and "目标由 98% 提高到 100%" in text
-    assert "96.7%" in text and "29/30" in text and "进行中" in text
+    assert "96.7%" in text and "29/30" in text and "未结束" in text
     assert 'name="indicator" value="satisfaction" checked' in text
     assert 'value="handling_on_time" checked' not in text  # nothing to raise
     assert 'data-testid="remediation-wait_time"' in text
@@ -377,3 +377,27 @@ def test_the_command_prints_the_proposals(setup: Setup, capsys: Any):
         "counted": True,
     }
     assert main(["calibrate", "--scheme", "nope"]) == 2
+
+
+@pytest.fixture
+def english() -> Any:
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    from kaoping.web.i18n import compile_translations
+
+    compile_translations()
+    # Catalogues loaded before the .mo was compiled are cached per process: start afresh.
+    setattr(trans_real, "_translations", {})  # noqa: B010
+    setattr(trans_real, "_default", None)  # noqa: B010
+    yield
+    translation.activate("zh-hans")
+
+
+def test_the_page_reads_in_english(setup: Setup, english: Any):
+    three_quarters(setup)
+    director = client_for(setup.org.director)
+    director.post("/i18n/setlang/", {"language": "en"})
+    page = director.get("/assessment/calibration/?scheme=window").content.decode()
+    assert "Calibration" in page and "Create a draft version with the selected raises" in page
+    assert "raised by 5%" in page and "unit-months" in page and "not over" in page
