@@ -189,7 +189,7 @@ class _Histories:
     version: SchemeVersion
     scheme: Scheme
     spans: list[Span]  # every calibration period seen, oldest first
-    # indicator → span text → (met, assessed), only runs under the current standard
+    # indicator → span text → its share, from the runs under the current standard only
     shares: dict[str, dict[str, PeriodShare]]
 
 
@@ -306,10 +306,10 @@ def stricter(indicator: Indicator, by: Decimal) -> RuleChange:
 
 
 def calibration_for(
-    scheme_code: str, *, settings_: CalibrationSettings | None = None, periods: Iterable[str] | None = None
+    scheme_code: str, *, options: CalibrationSettings | None = None, periods: Iterable[str] | None = None
 ) -> Calibration:
     """The shares of every calibrated indicator of the scheme per period, and the proposals."""
-    options = settings_ or calibration_settings()
+    options = options or calibration_settings()
     found = _histories(scheme_code, periods)
     indicators = {i.code: i for i in found.scheme.indicators if i.code in found.shares}
     history = {
