@@ -27,6 +27,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--only", help="comma-separated benchmark names: " + ", ".join(BENCHMARKS))
     args, rest = parser.parse_known_args(argv)
+    if rest[:1] == ["--"]:  # `make bench BENCH_ARGS="--only x -- --units 50"`: the flags after "--"
+        rest = rest[1:]
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:

@@ -1,6 +1,7 @@
-"""assess_month: a month's metrics of 2,000 units over 10,000,000 cases and 5,000,000 ratings on SQLite,
-from the daily rollups (target ≤20 s), against a hand-written DuckDB query over the same rows exported
-to Parquet (the reference: target ≤3× it). Runs ``bench.assess_worker`` in a fresh process on a fresh
+"""assess_month: a month's assessment of 2,000 windows over 10,000,000 cases and 5,000,000 ratings on
+SQLite (``assessment_run``: metrics from the daily rollups, the engine's scores and ranks, the results
+stored; target ≤20 s), against a hand-written DuckDB query computing the same metrics over the same rows
+exported to Parquet (the reference: target ≤3× it). Runs ``bench.assess_worker`` in a fresh process on a fresh
 SQLite database; the rollup build is reported apart (``rollup_build_s``).
 
 python -m bench --only assess_month [-- --units 2000 --cases 10000000 --ratings 5000000]

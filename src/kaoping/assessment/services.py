@@ -383,6 +383,7 @@ def assessment_run(
         for row in rows:
             row.assessment = run
         AssessmentResult.objects.bulk_create(rows, batch_size=500)
+        run.known_results_digest = run.results_digest
         evidence_record(actor=actor, action="assessment.run", instance=run, note=reason.strip()[:300])
     return run
 
@@ -391,6 +392,7 @@ def _supersede(actor: User | str | None, code: str, period: str, status: Assessm
     for old in Assessment.objects.filter(scheme__code=code, period=period, status=status):
         old.status = AssessmentStatus.SUPERSEDED
         old.save(update_fields=["status"])
+        old.known_results_digest = old.results_digest
         evidence_record(actor=actor, action="assessment.supersede", instance=old)
 
 
@@ -418,6 +420,7 @@ def assessment_publish(*, actor: User | str, assessment: Assessment) -> Assessme
         assessment.published_at = clock.now()
         assessment.published_by = _name(actor)
         assessment.save(update_fields=["status", "published_at", "published_by"])
+        assessment.known_results_digest = assessment.results_digest
         evidence_record(actor=actor, action="assessment.publish", instance=assessment)
     return assessment
 
