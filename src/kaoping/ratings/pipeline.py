@@ -5,12 +5,16 @@
 the INSERT but for the case and the moment of receipt) and ``rejected`` a list of (location, id,
 reason); then ``None``. A failure to read the file is put as its message (a str).
 
-With ``text_forms`` (SQLite) instants and tags are written as the database stores them, so the writer
-only looks up cases and executes; otherwise they stay datetimes and lists for the writer to adapt.
+With ``text_forms`` (SQLite) instants and tags are written as the database stores them; otherwise they
+stay datetimes and lists for the writer to adapt. With ``database`` (the SQLite file, when the writer
+has nothing uncommitted) the cases the ratings name are looked up here too, on a read-only connection,
+so the writer only checks the first ratings already stored (in its transaction) and executes.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ from kaoping.core.errors import KaopingError
 from kaoping.ratings.codes import Convention
 from kaoping.ratings.files import read_rating_rows
 from kaoping.ratings.ingest import Lookups, RecordError, validate
-from kaoping.ratings.rows import Draft, draft, sqlite_instant, sqlite_tags
+from kaoping.ratings.rows import Draft, draft, find_cases, resolved, sqlite_instant, sqlite_tags
 
 
 def _same(value: Any) -> Any:
@@ -34,8 +38,11 @@ def validate_file(
     batch: int,
     out: Any,
     text_forms: bool = True,
+    database: str | None = None,
+    case_table: str = "",
 ) -> None:
     lookups = Lookups(units=units, staff=staff)
+    cases = _case_finder(database, case_table)
     codes = Convention(convention)
     instant, tags = (sqlite_instant, sqlite_tags) if text_forms else (_same, _same)
     valid: list[Draft] = []
@@ -52,12 +59,26 @@ def validate_file(
                 except RecordError as exc:
                     rejected.append((where, str(record.get("id", "")), str(exc)))
             if count % batch == 0:
-                out.put((valid, rejected, batch))
+                out.put((cases(valid), rejected, batch))
                 valid, rejected = [], []
         if valid or rejected or count % batch:
-            out.put((valid, rejected, count % batch))
+            out.put((cases(valid), rejected, count % batch))
     except KaopingError as exc:
         out.put(exc.message)
     except Exception as exc:  # a damaged file must end the import with a message, not hang it
         out.put(f"could not be read: {exc}")
     out.put(None)
+
+
+def _case_finder(database: str | None, table: str) -> Any:
+    if database is None:
+        return _same
+    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=20)
+
+    def query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return db.execute(sql, params).fetchall()
+
+    def look_up(drafts: list[Draft]) -> list[Draft]:
+        return resolved(drafts, find_cases(drafts, query, table=table, mark="?"))
+
+    return look_up

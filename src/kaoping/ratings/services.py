@@ -44,11 +44,15 @@ from kaoping.ratings.rows import (
     SOURCE,
     TAGS,
     UNIT,
+    CaseRow,
     Draft,
+    Resolution,
     Row,
     complete,
     draft,
+    find_cases,
     instant_of,
+    resolved,
     sqlite_instant,
     sqlite_tags,
 )
@@ -151,6 +155,10 @@ def ratings_ingest_file(
     lookups = load_lookups()
     _bulk_pragmas()
     text_forms = connection.vendor == "sqlite"
+    # The reader looks up the cases itself when it can see what this connection sees.
+    database: str | None = str(connection.settings_dict["NAME"])
+    if not (text_forms and Path(str(database)).is_file()) or connection.in_atomic_block:
+        database = None
     context = multiprocessing.get_context("spawn")
     batches: Any = context.Queue(maxsize=3)
     reader = context.Process(
@@ -164,6 +172,8 @@ def ratings_ingest_file(
             BATCH,
             batches,
             text_forms,
+            database,
+            Case._meta.db_table,
         ),
         daemon=True,
     )
@@ -184,7 +194,15 @@ def ratings_ingest_file(
                     report.rejected.extend(Rejection(*r) for r in rejected)
                     if not text_forms:
                         valid = _adapted(valid)
-                    _store(actor, valid, label, report, now=now or clock.now(), scope=None)
+                    _store(
+                        actor,
+                        valid,
+                        label,
+                        report,
+                        now=now or clock.now(),
+                        scope=None,
+                        looked_up=database is not None,
+                    )
                     stored += count
                     if on_progress:
                         on_progress(count)
@@ -206,12 +224,10 @@ def _adapted(drafts: list[Draft]) -> list[Draft]:
             case_source,
             number,
             (*row[:TAGS], json_tags(row[TAGS]), adapt_dt(row[RATED_AT]), *row[RATED_AT + 1 :]),
+            case,
         )
-        for where, case_source, number, row in drafts
+        for where, case_source, number, row, case in drafts
     ]
-
-
-CaseRow = tuple[int, str, int, int | None]  # a stored case as ingestion needs it: id, source, unit, staff
 
 
 def _select_in(sql: str, values: Sequence[Any], *, fixed: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -226,61 +242,30 @@ def _select_in(sql: str, values: Sequence[Any], *, fixed: Sequence[Any] = ()) ->
     return rows
 
 
-def _cases_of(
-    drafts: Sequence[Draft],
-) -> tuple[dict[str, list[CaseRow]], dict[int, dict[str, tuple[str, str]]]]:
-    """Case number → the stored cases with that number (several sources may use one number), and
-    case id → channel → (source, id) of the first rating it already has through that channel: one
-    query (per 900 numbers) serves both checks.
+def _query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
-    Numbers that come with their source system are looked up by (source, number), the unique key;
-    the others by number alone (indexed too), which may find several. Cases are plain tuples: there
-    are 800,000 per million ratings."""
-    with_source: dict[str, set[str]] = defaultdict(set)
-    bare: set[str] = set()
-    for _, case_source, number, _ in drafts:
-        if number:
-            (with_source[case_source] if case_source else bare).add(number)
-    select = (
-        f"SELECT c.id, c.external_id, c.source, c.unit_id, c.staff_id, r.channel, r.source, r.external_id "
-        f"FROM {Case._meta.db_table} c LEFT JOIN {Rating._meta.db_table} r "
-        f"ON r.case_id = c.id AND r.attempt = 'first' WHERE "
-    )
-    rows = _select_in(select + "c.external_id IN ({})", sorted(bare)) if bare else []
-    for source, numbers in with_source.items():
-        rows += _select_in(
-            select + "c.source = %s AND c.external_id IN ({})", sorted(numbers), fixed=[source]
-        )
-    seen: set[int] = set()
-    found: dict[str, list[CaseRow]] = {}
+
+def _stored_firsts(case_ids: set[int]) -> dict[int, dict[str, tuple[str, str]]]:
+    """Case id → channel → (source, id) of the first rating it already has through that channel, read
+    in the storing transaction (through the partial unique index on first ratings)."""
     firsts: dict[int, dict[str, tuple[str, str]]] = {}
-    for pk, number, source, unit_id, staff_id, channel, r_source, r_id in rows:
-        if pk not in seen:
-            seen.add(pk)
-            case = (pk, source, unit_id, staff_id)
-            same = found.get(number)
-            if same is None:
-                found[number] = [case]
-            else:
-                same.append(case)
-        if channel is not None:
-            firsts.setdefault(pk, {})[channel] = (r_source, r_id)
-    return found, firsts
+    sql = (
+        f"SELECT case_id, channel, source, external_id FROM {Rating._meta.db_table} "
+        "WHERE attempt = 'first' AND case_id IN ({})"
+    )
+    for case_id, channel, source, external_id in _select_in(sql, sorted(case_ids)):
+        firsts.setdefault(case_id, {})[channel] = (source, external_id)
+    return firsts
 
 
-def _resolve_case(case_source: str, number: str, cases: dict[str, list[CaseRow]]) -> CaseRow:
-    candidates = cases.get(number, [])
-    if len(candidates) == 1 and (not case_source or candidates[0][1] == case_source):
-        return candidates[0]  # the usual case, first
-    if case_source:
-        candidates = [c for c in candidates if c[1] == case_source]
-    if not candidates:
-        source = f" from {case_source!r}" if case_source else ""
-        raise RecordError("case", f"no case {number!r}{source} (send the case first)")
-    if len(candidates) > 1:
-        sources = ", ".join(sorted(c[1] for c in candidates))
-        raise RecordError("case_source", f"case number {number!r} exists in {sources}: say which")
-    return candidates[0]
+def _case(resolution: Resolution) -> CaseRow | None:
+    """The draft's case, or the reason it has none (no such case, or several) raised."""
+    if resolution is None or len(resolution) == 4:
+        return resolution
+    raise RecordError(*resolution)
 
 
 def _store(
@@ -292,11 +277,16 @@ def _store(
     now: dt.datetime,
     scope: set[int] | None,
     single: bool = False,
+    looked_up: bool = False,
 ) -> None:
     """Store one batch. Duplicates (same source and id) are found by the database: the INSERT skips
     them and its row count says how many landed. A first rating of a case is checked against the
-    case's stored first ratings, so a second one is refused with its reason, not skipped."""
-    cases, stored_firsts = _cases_of(valid)
+    case's stored first ratings, so a second one is refused with its reason, not skipped.
+
+    The drafts' cases are looked up here unless the file reader did (``looked_up``)."""
+    if not looked_up:
+        valid = resolved(valid, find_cases(valid, _query, table=Case._meta.db_table, mark="%s"))
+    stored_firsts = _stored_firsts({c[0] for *_, c in valid if c is not None and len(c) == 4})
     rows: list[Row] = []
     keys: list[str] = []
     seen: set[tuple[str, str]] = set()
@@ -304,14 +294,14 @@ def _store(
     follow_ups: list[tuple[str, str, Row, CaseRow]] = []
     received = _datetime_adapter()(now)
     first = Attempt.FIRST.value
-    for where, case_source, number, row in valid:
+    for where, _, number, row, resolution in valid:
         key = (row[SOURCE], row[EXTERNAL_ID])
         if key in seen:
             report.duplicates += 1
             continue
         seen.add(key)
         try:
-            case = _resolve_case(case_source, number, cases) if number else None
+            case = _case(resolution)
             if case is not None and row[UNIT] is not None and row[UNIT] != case[2]:
                 raise RecordError("unit", "is not the unit that handled the case")
             if scope is not None and (case[2] if case else row[UNIT]) not in scope:
@@ -338,7 +328,7 @@ def _store(
         rows.append(complete(row, case, received))
         keys.append(f"{key[0]}:{key[1]}")
     if rows:
-        times = [row[RATED_AT] for _, _, _, row in valid]
+        times = [row[RATED_AT] for _, _, _, row, _ in valid]
         report.saw(instant_of(min(times)))
         report.saw(instant_of(max(times)))
     if follow_ups:
