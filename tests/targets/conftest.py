@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from kaoping.assessment.services import schemes_load_defaults
 from kaoping.core import clock
 from kaoping.targets.models import AssessmentTask, TargetTable
 from kaoping.targets.services import target_table_create, task_issue
@@ -17,6 +18,12 @@ ROWS = [
     RowSpec("提高办事效率", "按时办结率", "100%", "35", "handling_on_time_rate"),
     RowSpec("加强队伍建设", "人均服务培训时长", "≥40 小时/年", "25"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def schemes(db: None) -> None:
+    """The published default schemes, as `kaoping setup` stores them."""
+    schemes_load_defaults(actor="test")
 
 
 @pytest.fixture

@@ -283,15 +283,14 @@ TASK = "assessment task"
 
 
 def known_schemes() -> dict[str, tuple[str, str, str]]:
-    """Scheme code → (name, unit type, period type) of the schemes a task may name.
+    """Scheme code → (name, unit type, period type) of the schemes a task may name: the current
+    published version of each scheme in the database (``kaoping setup`` stores the defaults)."""
+    from kaoping.assessment.models import SchemeStatus, SchemeVersion
 
-    The default schemes for now; when scheme versions live in the database, read their codes there."""
-    from kaoping.assessment.schemes import default_schemes
-
-    return {
-        code: (scheme.name, scheme.unit_type.value, scheme.period_type.value)
-        for code, scheme in default_schemes().items()
-    }
+    found: dict[str, tuple[str, str, str]] = {}
+    for version in SchemeVersion.objects.filter(status=SchemeStatus.PUBLISHED).order_by("code", "version"):
+        found[version.code] = (version.name, version.unit_type, version.period_type)
+    return found
 
 
 def _fits(unit: Unit, unit_type: str) -> bool:
