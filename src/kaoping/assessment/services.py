@@ -484,7 +484,7 @@ def exemption_approve(
 def recheck_deadline(assessment: Assessment) -> dt.datetime:
     """Re-checks may be asked for within N working days of publication (R0.16: 3)."""
     assert assessment.published_at is not None
-    days = int(getattr(settings, "KAOPING_RECHECK_WORKING_DAYS", 3))
+    days = int(settings.KAOPING_RECHECK_WORKING_DAYS)
     return get_calendar().due_after_working_days(assessment.published_at, days).at
 
 

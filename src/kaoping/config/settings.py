@@ -169,6 +169,8 @@ KAOPING_OFFICE_HOURS = env_str("KAOPING_OFFICE_HOURS", "09:00-12:00,13:30-17:30"
 # Ratings (好差评): local rules differ between provinces, so they are settings.
 # An unrated case takes a default level after N natural days (Guangdong: 7 → 基本满意); 0 = off.
 KAOPING_RATING_DEFAULT_DAYS = env_int("KAOPING_RATING_DEFAULT_DAYS", 0)
+# R0.16: a published result may be re-checked within this many working days.
+KAOPING_RECHECK_WORKING_DAYS = env_int("KAOPING_RECHECK_WORKING_DAYS", 3)
 KAOPING_RATING_DEFAULT_LEVEL = env_str("KAOPING_RATING_DEFAULT_LEVEL", "基本满意")
 # Public rating page: at most this many ratings per device per hour and per address per 10 minutes.
 KAOPING_RATE_LIMIT_DEVICE_HOUR = env_int("KAOPING_RATE_LIMIT_DEVICE_HOUR", 5)
