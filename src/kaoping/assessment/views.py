@@ -89,7 +89,8 @@ def assessment_run_view(request: HttpRequest) -> HttpResponse:
 
 
 def _grade_label(grade: str) -> str:
-    return Grade(grade).label if grade else _("未评定")
+    # The pure module's Chinese labels are message ids: translated here, at the edge.
+    return _(Grade(grade).label) if grade else _("未评定")
 
 
 @login_required
@@ -153,7 +154,7 @@ def _line_rows(result: AssessmentResult) -> list[dict[str, Any]]:
                 **line,
                 "shown_deductions": costly[:MAX_SHOWN_DEDUCTIONS],
                 "more_deductions": len(line["deductions"]) - min(len(costly), MAX_SHOWN_DEDUCTIONS),
-                "category_label": Category(line["category"]).label,
+                "category_label": _(Category(line["category"]).label),
                 "lost": lost or bool(line["deductions"]),
                 "has_records": line["metric"] in METRICS or line["metric"].startswith("manual:"),
             }
@@ -377,7 +378,7 @@ def scheme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "scheme": scheme,
             "text": text,
             "director": is_director(request.user),
-            "weights": [(c.label, w) for c, w in scheme.category_weights().items() if w],
+            "weights": [(_(c.label), w) for c, w in scheme.category_weights().items() if w],
         },
     )
 
