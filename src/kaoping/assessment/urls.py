@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/u/<str:unit_code>/recheck/", views.recheck_request_view, name="recheck"),
     path("<int:pk>/u/<str:unit_code>/<str:indicator>/", views.line_records_view, name="records"),
     path("rechecks/<int:recheck_id>/decide/", views.recheck_decide_view, name="recheck_decide"),
+    path("manual/", views.manual_entry_view, name="manual"),
     path("schemes/", views.scheme_list_view, name="schemes"),
     path("schemes/<int:pk>/", views.scheme_detail_view, name="scheme"),
     path("schemes/<int:pk>/yaml", views.scheme_yaml_view, name="scheme_yaml"),

@@ -16,10 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.assessment import selectors, services
+from kaoping.assessment.assess import parse_period
 from kaoping.assessment.metrics import METRICS, record_query
 from kaoping.assessment.models import (
     AssessmentResult,
     AssessmentStatus,
+    ManualCode,
+    ManualEntry,
     Recheck,
     RecheckStatus,
     SchemeStatus,
@@ -28,11 +31,11 @@ from kaoping.assessment.models import (
 from kaoping.assessment.schemes import Category, Grade
 from kaoping.cases.models import Case
 from kaoping.core import clock
-from kaoping.core.errors import KaopingError
+from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.masking import mask_phone, mask_text
-from kaoping.core.permissions import User, can_access_unit, sees_personal_data, user_roles
+from kaoping.core.permissions import User, can_access_unit, sees_personal_data, unit_scope_q, user_roles
 from kaoping.followup.models import Rectification
-from kaoping.org.models import Role
+from kaoping.org.models import Role, Unit
 from kaoping.ratings.models import Rating
 
 RECORDS_PER_PAGE = 50
@@ -389,3 +392,64 @@ def scheme_yaml_view(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(version.document, content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{version.code}-v{version.version}.yaml"'
     return response
+
+
+# -- manual values ------------------------------------------------------------------------------------
+
+
+@login_required
+def manual_entry_view(request: HttpRequest) -> HttpResponse:
+    """Enter a manual indicator's value for a unit and period with its evidence (departments submit
+    their data for an assessment task here); the latest entries in the user's scope below."""
+    units = Unit.objects.filter(unit_scope_q(request.user, write=True), active=True).order_by("path")
+    codes = ManualCode.objects.order_by("code")
+    form = {
+        key: request.POST.get(key, "") for key in ("unit", "code", "period", "value", "level", "evidence")
+    }
+    if request.method == "POST":
+        try:
+            unit = units.filter(pk=int(form["unit"] or 0)).first()
+            if unit is None:
+                raise KaopingError(
+                    ErrorCode.NOT_FOUND,
+                    what="unit",
+                    where=form["unit"],
+                    why="not one you may enter values for",
+                )
+            period = parse_period(form["period"])
+            value = None
+            if form["value"].strip():
+                try:
+                    value = float(form["value"])
+                except ValueError as error:
+                    raise KaopingError(
+                        ErrorCode.INVALID,
+                        what="manual value",
+                        where="value",
+                        why=f"{form['value']!r} is not a number",
+                    ) from error
+            services.manual_entry_submit(
+                actor=request.user,
+                unit=unit,
+                code=form["code"],
+                period_start=period.start,
+                period_end=period.end,
+                value=value,
+                level=form["level"].strip(),
+                evidence=form["evidence"],
+            )
+            messages.success(request, _("已填报。"))
+            return redirect("assessment:manual")
+        except KaopingError as error:
+            _fail(request, error)
+    entries = (
+        ManualEntry.objects.filter(unit_scope_q(request.user, field="unit"))
+        .select_related("unit", "code", "entered_by")
+        .order_by("-entered_at", "-pk")[:100]
+    )
+    return render(
+        request,
+        "assessment/manual.html",
+        {"units": units, "codes": codes, "form": form, "entries": entries},
+        status=400 if request.method == "POST" else 200,
+    )
