@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kaoping.followup",
     "kaoping.assessment",
     "kaoping.targets",
+    "kaoping.hotline",
     "kaoping.web",
 ]
 
@@ -198,6 +199,20 @@ KAOPING_FOLLOWUP_RECTIFY_DAYS = (
     env_int("KAOPING_FOLLOWUP_RECTIFY_DAYS_MIN", 5),
     env_int("KAOPING_FOLLOWUP_RECTIFY_DAYS_MAX", 15),
 )
+
+# Hotline tickets (R3.4): handling limits per category from dispatch, in working time ("2 h" natural
+# hours, "3 wd" working days, "8 wh" working hours …); a duplicate is the same caller's phone with a
+# similar text (character-bigram similarity ≥ N %) within D natural days; GB/T 33358-2016 answer time.
+KAOPING_HOTLINE_LIMITS = {
+    "emergency": env_str("KAOPING_HOTLINE_LIMIT_EMERGENCY", "2 h"),
+    "consultation": env_str("KAOPING_HOTLINE_LIMIT_CONSULTATION", "3 wd"),
+    "request": env_str("KAOPING_HOTLINE_LIMIT_REQUEST", "5 wd"),
+    "suggestion": env_str("KAOPING_HOTLINE_LIMIT_SUGGESTION", "10 wd"),
+    "complaint": env_str("KAOPING_HOTLINE_LIMIT_COMPLAINT", "15 wd"),
+}
+KAOPING_HOTLINE_DUPLICATE_DAYS = env_int("KAOPING_HOTLINE_DUPLICATE_DAYS", 7)
+KAOPING_HOTLINE_DUPLICATE_SIMILARITY = env_int("KAOPING_HOTLINE_DUPLICATE_SIMILARITY", 50)
+KAOPING_HOTLINE_ANSWER_SECONDS = env_int("KAOPING_HOTLINE_ANSWER_SECONDS", 15)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,215 @@
+"""Hotline tickets (工单), their events, the dispatch catalogue, and the call records (话务记录)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from kaoping.hotline.workflow import ACTION_LABELS, SATISFACTION_LABELS, STATE_LABELS
+
+
+class Category(models.TextChoices):
+    EMERGENCY = "emergency", "紧急求助"
+    CONSULTATION = "consultation", "咨询"
+    REQUEST = "request", "求助"
+    SUGGESTION = "suggestion", "建议"
+    COMPLAINT = "complaint", "投诉举报"
+
+
+STATE_CHOICES = [(s.value, label) for s, label in STATE_LABELS.items()]
+ACTION_CHOICES = [(a.value, label) for a, label in ACTION_LABELS.items()]
+SATISFACTION_CHOICES = [(v.value, label) for v, label in SATISFACTION_LABELS.items()]
+
+
+class Ticket(models.Model):
+    """One hotline ticket. ``state``, the counters and the instants are the workflow's (``workflow``),
+    written by the services or by the import's replay of the events, never by hand."""
+
+    source = models.CharField("来源系统", max_length=40)
+    external_id = models.CharField("工单编号", max_length=80)
+    centre = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="hotline_tickets", verbose_name="热线中心"
+    )
+    caller_name = models.CharField("来电人", max_length=100, blank=True)
+    caller_phone = models.CharField("来电号码", max_length=30, blank=True)
+    category = models.CharField("诉求类型", max_length=20, choices=Category.choices)
+    content = models.TextField("诉求内容")
+    address = models.CharField("事发地址", max_length=200, blank=True)
+    received_at = models.DateTimeField("受理时间")
+    call_taker = models.ForeignKey(
+        "org.Staff",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hotline_tickets",
+        verbose_name="受理员",
+    )
+    state = models.CharField("状态", max_length=20, choices=STATE_CHOICES, default="accepted")
+    unit = models.ForeignKey(
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hotline_handled",
+        verbose_name="承办单位",
+    )
+    dispatched_at = models.DateTimeField("转派时间", null=True, blank=True)
+    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    replied_at = models.DateTimeField("答复时间", null=True, blank=True)
+    due_at = models.DateTimeField("办理时限", null=True, blank=True)
+    extended_due_at = models.DateTimeField("延期后时限", null=True, blank=True)
+    provisional = models.BooleanField("暂定时限", default=False)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    # True: the unit's last reply came by the due instant (extended when approved); None: not closed,
+    # or closed without a handling unit.
+    on_time = models.BooleanField("按时办结", null=True, blank=True)
+    returns = models.PositiveSmallIntegerField("退单次数", default=0)
+    return_requests = models.PositiveSmallIntegerField("申请退单次数", default=0)
+    reopens = models.PositiveSmallIntegerField("重办次数", default=0)
+    urges = models.PositiveSmallIntegerField("督办次数", default=0)
+    urge_level = models.PositiveSmallIntegerField("督办级别", default=0)
+    extensions = models.PositiveSmallIntegerField("延期次数", default=0)
+    extension_requests = models.PositiveSmallIntegerField("申请延期次数", default=0)
+    extension_pending = models.BooleanField("延期待审批", default=False)
+    dispatches = models.PositiveSmallIntegerField("派单次数", default=0)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
+        verbose_name="并入工单",
+    )
+    satisfaction = models.CharField("中心回访结果", max_length=15, choices=SATISFACTION_CHOICES, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "工单"
+        verbose_name_plural = "工单"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unique_ticket_per_source")
+        ]
+        indexes = [
+            models.Index(fields=["centre", "-received_at", "-id"]),
+            models.Index(fields=["unit", "state", "-received_at"]),
+            models.Index(fields=["centre", "state", "-received_at"]),
+            models.Index(fields=["caller_phone", "-received_at"]),
+            models.Index(fields=["closed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def effective_due_at(self) -> object:
+        return self.extended_due_at or self.due_at
+
+
+class TicketEvent(models.Model):
+    """One step of a ticket. Steps taken in Kaoping have an empty source and id; imported ones keep
+    theirs, unique per source, so importing the same file twice stores nothing twice."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name="工单")
+    source = models.CharField("来源系统", max_length=40, blank=True)
+    external_id = models.CharField("事件编号", max_length=120, blank=True)
+    action = models.CharField("动作", max_length=20, choices=ACTION_CHOICES)
+    outcome = models.CharField("结论", max_length=15, blank=True)
+    at = models.DateTimeField("发生时间")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    actor_name = models.CharField("操作人姓名", max_length=150, blank=True)
+    unit = models.ForeignKey(
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="涉及单位",
+    )
+    from_state = models.CharField("原状态", max_length=20, blank=True)
+    to_state = models.CharField("新状态", max_length=20, blank=True)
+    note = models.TextField("说明", blank=True)
+    data = models.JSONField("详情", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "工单事件"
+        verbose_name_plural = "工单事件"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_ticket_event_per_source",
+            )
+        ]
+        indexes = [models.Index(fields=["ticket", "at"]), models.Index(fields=["action", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.action} {self.at}"
+
+
+class DispatchRule(models.Model):
+    """The dispatch catalogue (派单目录): tickets of a category whose text has one of the keywords go
+    to this handling unit. The best match is suggested to the call taker; the call taker decides."""
+
+    centre = models.ForeignKey(
+        "org.Unit", on_delete=models.CASCADE, related_name="+", verbose_name="热线中心"
+    )
+    category = models.CharField("诉求类型", max_length=20, choices=Category.choices, blank=True)
+    keywords = models.CharField("关键词", max_length=400, blank=True, help_text="以逗号或顿号分隔")
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.CASCADE, related_name="dispatch_rules", verbose_name="承办单位"
+    )
+    priority = models.SmallIntegerField("优先级", default=0)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "派单目录"
+        verbose_name_plural = "派单目录"
+        ordering = ["centre", "-priority", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display() or '任意'}: {self.keywords} → {self.unit}"
+
+
+class CallRecord(models.Model):
+    """One inbound call to the hotline (话务记录), for the GB/T 33358-2016 figures."""
+
+    source = models.CharField("来源系统", max_length=40)
+    external_id = models.CharField("话单编号", max_length=80)
+    centre = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="hotline_calls", verbose_name="热线中心"
+    )
+    started_at = models.DateTimeField("呼入时间")
+    answered_at = models.DateTimeField("接通时间", null=True, blank=True)
+    ended_at = models.DateTimeField("结束时间")
+    abandoned = models.BooleanField("放弃呼叫", default=False)
+    agent = models.ForeignKey(
+        "org.Staff",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hotline_calls",
+        verbose_name="接听受理员",
+    )
+    # Seconds the caller waited: to the answer, or until hanging up unanswered.
+    wait_seconds = models.FloatField("等待时长（秒）")
+
+    class Meta:
+        verbose_name = "话务记录"
+        verbose_name_plural = "话务记录"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="unique_call_per_source")
+        ]
+        indexes = [
+            models.Index(fields=["centre", "started_at"]),
+            models.Index(fields=["agent", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
