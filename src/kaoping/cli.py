@@ -200,6 +200,28 @@ def cmd_import_ratings(args: argparse.Namespace) -> int:
     return _error_report(path, rejected, args.errors)
 
 
+def cmd_import_hotline(args: argparse.Namespace) -> int:
+    from kaoping.hotline.imports import hotline_ingest_file
+
+    path = Path(args.file)
+    with _progress() as progress:
+        task = progress.add_task(f"importing {path.name}", total=None)
+        report = hotline_ingest_file(
+            actor=CLI_ACTOR,
+            path=path,
+            source=args.source,
+            label=f"import {path.name}",
+            kind=args.import_command,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    rejected = sorted(report.rejected, key=lambda r: _location_key(r.where))
+    print(
+        f"{path.name}: {report.tickets} ticket(s), {report.events} event(s) and {report.calls} call(s) "
+        f"imported, {report.duplicates} already present, {len(rejected)} rejected"
+    )
+    return _error_report(path, rejected, args.errors)
+
+
 def _location_key(where: str) -> tuple[str, int]:
     kind, _, number = where.rpartition(" ")
     return (kind, int(number)) if number.isdigit() else (where, 0)
@@ -634,6 +656,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--scan-now", action="store_true", help="run the anti-gaming scan before returning, not in the worker"
     )
     imp_ratings.set_defaults(func=cmd_import_ratings)
+    for kind, text in (
+        ("tickets", "hotline tickets and their events from JSON Lines or CSV"),
+        ("calls", "hotline call records from JSON Lines or CSV"),
+    ):
+        imp_hotline = imp_root.add_parser(kind, help=text)
+        imp_hotline.add_argument("file")
+        imp_hotline.add_argument("--source", default="import", help="source system for rows that name none")
+        imp_hotline.add_argument("--errors", help="where to write the error report (default FILE.errors.csv)")
+        imp_hotline.set_defaults(func=cmd_import_hotline)
 
     assess = sub.add_parser("assess", help="score every unit of a scheme for a period and store the run")
     assess.add_argument("--scheme", required=True, help="scheme code, e.g. window")

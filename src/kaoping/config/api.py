@@ -11,6 +11,7 @@ from kaoping.catalog.api import router as catalog_router
 from kaoping.core.auth import API_AUTH
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.evidence.api import router as evidence_router
+from kaoping.hotline.api import router as hotline_router
 from kaoping.org.api import router as org_router
 from kaoping.ratings.api import router as ratings_router
 from kaoping.reviews.api import router as reviews_router
@@ -42,3 +43,4 @@ api.add_router("/reviews", reviews_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/evidence", evidence_router)
 api.add_router("/assessments", assessment_router)
+api.add_router("/hotline", hotline_router)
