@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+import orjson
 
 from kaoping.assessment import engine, metrics
 from kaoping.assessment.models import ManualCode, SchemeStatus, SchemeVersion
@@ -193,6 +194,8 @@ def line_dict(line: engine.IndicatorLine) -> dict[str, Any]:
         "denominator": _text(line.denominator),
         "target": _text(line.target),
         "deducted": str(line.deducted),
+        # Occurrences past an item's cap cost nothing: counted, not listed (a unit may have hundreds;
+        # the records page lists them all).
         "deductions": [
             {
                 "key": d.key,
@@ -202,7 +205,9 @@ def line_dict(line: engine.IndicatorLine) -> dict[str, Any]:
                 "vetoes": d.vetoes,
             }
             for d in line.deductions
+            if d.amount or d.vetoes
         ],
+        "uncharged": sum(1 for d in line.deductions if not (d.amount or d.vetoes)),
         "exempted": [
             {
                 "key": e.deduction.key,
@@ -252,5 +257,4 @@ def results_digest(results: Sequence[Mapping[str, Any]]) -> str:
     """SHA-256 over the results as canonical JSON (sorted keys, by unit code): the same numbers give
     the same digest, whichever order they were stored or read in."""
     ordered = sorted(results, key=lambda r: str(r["unit"]))
-    text = json.dumps(ordered, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)).hexdigest()

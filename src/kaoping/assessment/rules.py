@@ -296,15 +296,17 @@ class PerOccurrence:
         each = round_points(self.points_per_occurrence)
         deductions: list[Deduction] = []
         charged = ZERO
+        # Formatted once: a unit may have hundreds of occurrences past the cap.
+        each_text, limit_text = fmt(each), fmt(limit)
         for number, (key, ref) in enumerate(_occurrence_keys(count, refs), start=1):
             amount = min(each, limit - charged)
             charged += amount
             if amount == each:
-                reason = f"第 {number} 次，扣 {fmt(amount)} 分"
+                reason = f"第 {number} 次，扣 {each_text} 分"
             elif amount > 0:
-                reason = f"第 {number} 次，扣 {fmt(amount)} 分（达到本项扣分上限 {fmt(limit)} 分）"
+                reason = f"第 {number} 次，扣 {fmt(amount)} 分（达到本项扣分上限 {limit_text} 分）"
             else:
-                reason = f"第 {number} 次，已达本项扣分上限 {fmt(limit)} 分，不再扣分"
+                reason = f"第 {number} 次，已达本项扣分上限 {limit_text} 分，不再扣分"
             deductions.append(Deduction(key=key, amount=amount, reason=reason, record_ref=ref))
         points = max_points - charged
         text = f"{label} {count} 次，每次扣 {fmt(each)} 分".strip()

@@ -156,7 +156,8 @@ def _line_rows(result: AssessmentResult) -> list[dict[str, Any]]:
             {
                 **line,
                 "shown_deductions": costly[:MAX_SHOWN_DEDUCTIONS],
-                "more_deductions": len(line["deductions"]) - min(len(costly), MAX_SHOWN_DEDUCTIONS),
+                "more_deductions": len(costly) - min(len(costly), MAX_SHOWN_DEDUCTIONS),
+                "uncharged": line.get("uncharged", 0),
                 "category_label": _(Category(line["category"]).label),
                 "lost": lost or bool(line["deductions"]),
                 "has_records": line["metric"] in METRICS or line["metric"].startswith("manual:"),
