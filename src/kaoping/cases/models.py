@@ -128,9 +128,17 @@ class WarningKind(models.TextChoices):
 class CaseWarning(models.Model):
     """Raised once per case, node and kind by the sweep; acknowledged by a person."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="warnings", verbose_name="办件")
+    # No index of their own on case and unit: the unique (case, node, kind) and the (unit, raised_at)
+    # index lead with them, and every index is written for each of the sweep's warnings.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="warnings", verbose_name="办件", db_index=False
+    )
     unit = models.ForeignKey(
-        "org.Unit", on_delete=models.CASCADE, related_name="case_warnings", verbose_name="单位"
+        "org.Unit",
+        on_delete=models.CASCADE,
+        related_name="case_warnings",
+        verbose_name="单位",
+        db_index=False,
     )
     node = models.CharField("环节", max_length=40)
     kind = models.CharField("类型", max_length=20, choices=WarningKind.choices)
