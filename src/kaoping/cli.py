@@ -108,6 +108,11 @@ def cmd_calendar_seed(args: argparse.Namespace) -> int:
 # -- import --------------------------------------------------------------------------------------
 
 
+# A case file is committed about this many records at a time (each batch of 2,000 keeps its evidence
+# entry): the cases named in a commit are recomputed once, before it.
+FILE_COMMIT_ROWS = 50_000
+
+
 def cmd_import_cases(args: argparse.Namespace) -> int:
     from kaoping.cases.files import read_rows
     from kaoping.cases.services import Rejection, cases_ingest
@@ -129,6 +134,7 @@ def cmd_import_cases(args: argparse.Namespace) -> int:
             records=records(),
             label=f"import {path.name}",
             on_progress=lambda n: progress.advance(task, n),
+            commit_rows=FILE_COMMIT_ROWS,
         )
     rejected = sorted(unreadable + report.rejected, key=lambda r: _location_key(r.where))
     print(
