@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import assess_month, calendar_due, cases, ratings
+from bench import assess_month, calendar_due, cases, hotline, ratings
 
 BENCHMARKS: dict[str, Callable[[list[str]], dict[str, Any]]] = {
     calendar_due.NAME: calendar_due.run,
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], dict[str, Any]]] = {
     "ratings_import": ratings.run_import,
     "ratings_http": ratings.run_http,
     assess_month.NAME: assess_month.run,
+    hotline.NAME: hotline.run,
 }
 
 

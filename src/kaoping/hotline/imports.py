@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
@@ -46,7 +46,7 @@ from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.selectors import get_calendar
 
 BATCH = 20000
-CHUNK = 900  # parameters per IN (…) lookup
+CHUNK = 5000  # parameters per IN (…) lookup (SQLite ≥3.32 takes 32,766)
 
 
 @dataclass
@@ -144,28 +144,48 @@ def _in_chunks(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]
             yield source, ids[start : start + CHUNK]
 
 
-def _existing_tickets(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str, Any, int]]:
-    """(source, id) → (pk, category, centre path, received_at, centre id) of the stored tickets."""
-    found: dict[tuple[str, str], tuple[int, str, str, Any, int]] = {}
-    for source, ids in _in_chunks(keys):
-        rows = Ticket.objects.filter(source=source, external_id__in=ids).values_list(
-            "external_id", "pk", "category", "centre__path", "received_at", "centre_id"
-        )
-        for external_id, pk, category, path, received, centre in rows:
-            found[(source, external_id)] = (pk, category, path, received, centre)
+def _select_keys(table: str, columns: str, keys: Iterable[tuple[str, str]]) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``table`` whose (source, external_id) is one of ``keys``: raw SQL, large IN lists."""
+    with connection.cursor() as cursor:
+        for source, ids in _in_chunks(keys):
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"SELECT external_id, {columns} FROM {table} WHERE source = %s AND external_id IN ({marks})",
+                [source, *ids],
+            )
+            for row in cursor.fetchall():
+                yield (source, *row)
+
+
+def _existing_tickets(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, int, Any]]:
+    """(source, id) → (pk, category, centre id, received_at) of the stored tickets."""
+    rows = _select_keys(Ticket._meta.db_table, "id, category, centre_id, received_at", keys)
+    found = {}
+    for source, external_id, pk, category, centre, received in rows:
+        if isinstance(received, str):  # SQLite: UTC as text
+            received = dt.datetime.fromisoformat(received)
+        if received.tzinfo is None:
+            received = received.replace(tzinfo=dt.UTC)
+        found[(source, external_id)] = (pk, category, centre, received)
     return found
 
 
 def _existing_keys(model: Any, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for source, ids in _in_chunks(keys):
-        found.update(
-            (source, e)
-            for e in model.objects.filter(source=source, external_id__in=ids).values_list(
-                "external_id", flat=True
-            )
-        )
-    return found
+    return {(row[0], row[1]) for row in _select_keys(model._meta.db_table, "1", keys)}
+
+
+def _db_instant(value: dt.datetime | None) -> Any:
+    """An aware instant as the database driver takes it (on SQLite: UTC text, as Django writes it)."""
+    if value is None:
+        return None
+    if _SQLITE:
+        offset = value.utcoffset()
+        assert offset is not None
+        return str(value.replace(tzinfo=None) - offset)
+    return value
+
+
+_SQLITE = connection.vendor == "sqlite"
 
 
 def _store(
@@ -176,6 +196,35 @@ def _store(
     deadlines: _Deadlines,
     *,
     defer: bool,
+) -> list[tuple[str, EventRecord]]:
+    """One batch in one transaction. New tickets' events are inserted without looking them up first
+    (a new ticket has no stored events); should one of their ids already belong to another ticket,
+    the batch is redone with every event looked up."""
+    try:
+        with transaction.atomic():
+            attempt = HotlineReport()
+            deferred = _store_batch(actor, valid, label, attempt, deadlines, defer=defer, check_all=False)
+    except IntegrityError:
+        with transaction.atomic():
+            attempt = HotlineReport()
+            deferred = _store_batch(actor, valid, label, attempt, deadlines, defer=defer, check_all=True)
+    report.tickets += attempt.tickets
+    report.events += attempt.events
+    report.calls += attempt.calls
+    report.duplicates += attempt.duplicates
+    report.rejected.extend(attempt.rejected)
+    return deferred
+
+
+def _store_batch(
+    actor: Actor,
+    valid: list[tuple[str, TicketRecord | EventRecord | CallRecord]],
+    label: str,
+    report: HotlineReport,
+    deadlines: _Deadlines,
+    *,
+    defer: bool,
+    check_all: bool,
 ) -> list[tuple[str, EventRecord]]:
     deferred: list[tuple[str, EventRecord]] = []
     tickets: dict[tuple[str, str], tuple[str, TicketRecord]] = {}
@@ -195,94 +244,106 @@ def _store(
             continue
         target[key] = (where, record)
     now = clock.now()
-    with transaction.atomic():
-        stored = _existing_tickets(
-            set(tickets) | {(e.source, e.ticket_external_id) for _, e in events.values()}
-        )
-        new_tickets = {k: v for k, v in tickets.items() if k not in stored}
-        report.duplicates += len(tickets) - len(new_tickets)
-        centre_paths = dict(Unit.objects.filter(kind=UnitKind.HOTLINE_CENTRE).values_list("pk", "path"))
-        seen_events = _existing_keys(TicketEvent, set(events))
-        by_ticket: dict[tuple[str, str], list[tuple[str, EventRecord]]] = defaultdict(list)
-        for key, (where, event) in events.items():
-            if key in seen_events:
+    stored = _existing_tickets(set(tickets) | {(e.source, e.ticket_external_id) for _, e in events.values()})
+    new_tickets = {k: v for k, v in tickets.items() if k not in stored}
+    report.duplicates += len(tickets) - len(new_tickets)
+    centre_paths = dict(Unit.objects.filter(kind=UnitKind.HOTLINE_CENTRE).values_list("pk", "path"))
+    to_check = {k for k, (_w, e) in events.items() if check_all or (e.source, e.ticket_external_id) in stored}
+    seen_events = _existing_keys(TicketEvent, to_check) if to_check else set()
+    by_ticket: dict[tuple[str, str], list[tuple[str, EventRecord]]] = defaultdict(list)
+    for key, (where, event) in events.items():
+        ticket_key = (event.source, event.ticket_external_id)
+        if key in seen_events:
+            if ticket_key in stored:
                 report.duplicates += 1
-                continue
-            ticket_key = (event.source, event.ticket_external_id)
-            if ticket_key not in stored and ticket_key not in new_tickets:
-                if defer:
-                    deferred.append((where, event))
-                else:
-                    report.rejected.append(
-                        Rejection(
-                            where,
-                            event.external_id,
-                            f"ticket: no ticket {event.ticket_external_id!r} from {event.source!r} "
-                            "(send the ticket first)",
-                        )
+            else:
+                report.rejected.append(
+                    Rejection(where, event.external_id, "id: already used by another ticket's event")
+                )
+            continue
+        if ticket_key not in stored and ticket_key not in new_tickets:
+            if defer:
+                deferred.append((where, event))
+            else:
+                report.rejected.append(
+                    Rejection(
+                        where,
+                        event.external_id,
+                        f"ticket: no ticket {event.ticket_external_id!r} from {event.source!r} "
+                        "(send the ticket first)",
                     )
-                continue
-            by_ticket[ticket_key].append((where, event))
+                )
+            continue
+        by_ticket[ticket_key].append((where, event))
 
-        # New tickets: replay their events in memory, insert each row once with its final fields.
-        accepted_events: list[tuple[tuple[str, str], EventRecord]] = []
-        ticket_rows = []
-        merges: list[tuple[tuple[str, str], str]] = []
-        for key, (_where, rec) in new_tickets.items():
-            pending = by_ticket.pop(key, [])
-            derived, refused = replay(
-                [(e, False) for _, e in pending],
-                category=rec.category,
-                received_at=rec.received_at,
-                centre_path=centre_paths[rec.centre_id],
-                due_of=deadlines,
-            )
+    # New tickets: replay their events in memory, insert each row once with its final fields.
+    accepted_events: list[tuple[tuple[str, str], EventRecord]] = []
+    ticket_rows = []
+    merges: list[tuple[tuple[str, str], str]] = []
+    for key, (_where, rec) in new_tickets.items():
+        pending = by_ticket.pop(key, [])
+        derived, refused = replay(
+            [(e, False) for _, e in pending],
+            category=rec.category,
+            received_at=rec.received_at,
+            centre_path=centre_paths[rec.centre_id],
+            due_of=deadlines,
+        )
+        if refused:
             _refuse(report, pending, refused)
             refused_ids = {id(e) for e, _ in refused}
             accepted_events.extend((key, e) for _, e in pending if id(e) not in refused_ids)
-            ticket_rows.append(_ticket_row(rec, derived, now))
-            if derived.merged_into:
-                merges.append((key, derived.merged_into))
-        _insert_tickets(ticket_rows)
-        report.tickets += len(ticket_rows)
-        ids = {k: v[0] for k, v in _existing_tickets(set(new_tickets)).items()}
+        else:
+            accepted_events.extend((key, e) for _, e in pending)
+        ticket_rows.append(_ticket_row(rec, derived, now))
+        if derived.merged_into:
+            merges.append((key, derived.merged_into))
+    ids: dict[tuple[str, str], int] = {}
+    if ticket_rows:
+        with connection.cursor() as cursor:
+            table = Ticket._meta.db_table
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            before = cursor.fetchone()[0]
+            _insert_tickets(ticket_rows)
+            cursor.execute(f"SELECT source, external_id, id FROM {table} WHERE id > %s", [before])
+            ids = {(source, external_id): pk for source, external_id, pk in cursor.fetchall()}
+    report.tickets += len(ticket_rows)
 
-        # Stored tickets with new events: replay everything they have, recompute, update.
-        for key, pending in by_ticket.items():
-            pk, category, path, received, _centre = stored[key]
-            ids[key] = pk
-            kept = _replay_stored(pk, category, path, received, pending, deadlines, report)
-            accepted_events.extend((key, e) for e in kept)
-        _insert_events([(ids[key], e) for key, e in accepted_events], now)
-        report.events += len(accepted_events)
-        for key, into in merges:
-            into_id = (
-                ids.get((key[0], into)) or _existing_tickets({(key[0], into)}).get((key[0], into), (None,))[0]
-            )
-            Ticket.objects.filter(pk=ids[key]).update(merged_into_id=into_id)
+    # Stored tickets with new events: replay everything they have, recompute, update.
+    for key, pending in by_ticket.items():
+        pk, category, centre_id, received = stored[key]
+        ids[key] = pk
+        kept = _replay_stored(pk, category, centre_paths[centre_id], received, pending, deadlines, report)
+        accepted_events.extend((key, e) for e in kept)
+    _insert_events([(ids[key], e) for key, e in accepted_events])
+    report.events += len(accepted_events)
+    for key, into in merges:
+        target_key = (key[0], into)
+        into_id = ids.get(target_key) or _existing_tickets({target_key}).get(target_key, (None,))[0]
+        Ticket.objects.filter(pk=ids[key]).update(merged_into_id=into_id)
 
-        new_calls = _new_calls(calls)
-        report.duplicates += len(calls) - len(new_calls)
-        _insert_calls(new_calls, now)
-        report.calls += len(new_calls)
+    new_calls = _new_calls(calls)
+    report.duplicates += len(calls) - len(new_calls)
+    _insert_calls(new_calls)
+    report.calls += len(new_calls)
 
-        if ticket_rows or accepted_events or new_calls:
-            keys = sorted(f"{s}:{i}" for s, i in [*new_tickets, *(k for k, _ in accepted_events)])
-            evidence_append(
-                actor=actor,
-                action="hotline.import",
-                object_type="hotline.import",
-                object_id=label[:100],
-                state={
-                    "tickets": len(ticket_rows),
-                    "events": len(accepted_events),
-                    "calls": len(new_calls),
-                    "keys": hashlib.sha256(orjson.dumps(keys)).hexdigest(),
-                    "calls_keys": hashlib.sha256(
-                        orjson.dumps(sorted(f"{c.source}:{c.external_id}" for c in new_calls))
-                    ).hexdigest(),
-                },
-            )
+    if ticket_rows or accepted_events or new_calls:
+        keys = sorted(f"{s}:{i}" for s, i in [*new_tickets, *(k for k, _ in accepted_events)])
+        evidence_append(
+            actor=actor,
+            action="hotline.import",
+            object_type="hotline.import",
+            object_id=label[:100],
+            state={
+                "tickets": len(ticket_rows),
+                "events": len(accepted_events),
+                "calls": len(new_calls),
+                "keys": hashlib.sha256(orjson.dumps(keys)).hexdigest(),
+                "calls_keys": hashlib.sha256(
+                    orjson.dumps(sorted(f"{c.source}:{c.external_id}" for c in new_calls))
+                ).hexdigest(),
+            },
+        )
     return deferred
 
 
@@ -423,10 +484,7 @@ def _ticket_row(rec: TicketRecord, derived: Derived, now: dt.datetime) -> list[A
         "updated_at": now,
         **_derived_fields(derived),
     }
-    adapt = connection.ops.adapt_datetimefield_value
-    return [
-        adapt(values[c]) if c in _DATETIMES and values[c] is not None else values[c] for c in _TICKET_COLUMNS
-    ]
+    return [_db_instant(values[c]) if c in _DATETIMES else values[c] for c in _TICKET_COLUMNS]
 
 
 def _executemany(table: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
@@ -457,8 +515,7 @@ _EVENT_COLUMNS = (
 )
 
 
-def _insert_events(rows: list[tuple[int, EventRecord]], now: dt.datetime) -> None:
-    adapt = connection.ops.adapt_datetimefield_value
+def _insert_events(rows: list[tuple[int, EventRecord]]) -> None:
     encoded = []
     for ticket_id, e in rows:
         data = orjson.dumps(e.data).decode() if e.data else "{}"
@@ -469,7 +526,7 @@ def _insert_events(rows: list[tuple[int, EventRecord]], now: dt.datetime) -> Non
                 e.external_id,
                 e.action.value,
                 e.outcome.value,
-                adapt(e.at),
+                _db_instant(e.at),
                 e.actor_name,
                 e.unit_id,
                 "",
@@ -494,8 +551,7 @@ _CALL_COLUMNS = (
 )
 
 
-def _insert_calls(calls: list[CallRecord], now: dt.datetime) -> None:
-    adapt = connection.ops.adapt_datetimefield_value
+def _insert_calls(calls: list[CallRecord]) -> None:
     _executemany(
         CallRow._meta.db_table,
         _CALL_COLUMNS,
@@ -504,9 +560,9 @@ def _insert_calls(calls: list[CallRecord], now: dt.datetime) -> None:
                 c.source,
                 c.external_id,
                 c.centre_id,
-                adapt(c.started_at),
-                adapt(c.answered_at) if c.answered_at else None,
-                adapt(c.ended_at),
+                _db_instant(c.started_at),
+                _db_instant(c.answered_at),
+                _db_instant(c.ended_at),
                 c.abandoned,
                 c.agent_id,
                 c.wait_seconds,

@@ -103,6 +103,10 @@ Record = TicketRecord | EventRecord | CallRecord
 
 def _text(record: Mapping[str, Any], name: str, *, required: bool = True, limit: int = MAX_ID) -> str:
     value = record.get(name)
+    if type(value) is str:  # the common case, checked first
+        text = value.strip()
+        if text and len(text) <= limit:
+            return text
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RecordError(name, "is required")
