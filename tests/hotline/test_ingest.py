@@ -68,6 +68,8 @@ def test_tickets_with_events_import_once_and_replay_the_workflow(hot: Hotline) -
     assert (t.state, t.unit, t.on_time, t.satisfaction) == ("closed", hot.unit_a, True, "satisfied")
     assert t.due_at == at("2026-03-09T17:30")
     assert t.closed_at == at("2026-03-04T10:00")
+    revisit = TicketEvent.objects.get(ticket=t, action="centre_revisit")
+    assert (revisit.unit, revisit.from_state, revisit.to_state) == (hot.unit_a, "unit_revisited", "closed")
     again = ingest(records)
     assert (again.tickets, again.events, again.duplicates) == (0, 0, 7)
     assert TicketEvent.objects.count() == 6
@@ -193,6 +195,7 @@ def test_call_records_and_the_figures(hot: Hotline) -> None:
         user=hot.staff_a, unit=hot.unit_a, start=at("2026-03-01T00:00"), end=at("2026-04-01T00:00")
     )
     assert (unit.calls_offered, unit.tickets_closed, unit.answer_rate.value) == (0, 1, None)
+    assert unit.satisfaction_rate.value == 100.0
 
 
 def test_files_jsonl_and_csv(hot: Hotline, tmp_path: Path) -> None:

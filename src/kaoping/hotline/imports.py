@@ -277,7 +277,7 @@ def _store_batch(
         by_ticket[ticket_key].append((where, event))
 
     # New tickets: replay their events in memory, insert each row once with its final fields.
-    accepted_events: list[tuple[tuple[str, str], EventRecord]] = []
+    accepted_events: list[tuple[tuple[str, str], EventRecord, tuple[int | None, str, str]]] = []
     ticket_rows = []
     merges: list[tuple[tuple[str, str], str]] = []
     for key, (_where, rec) in new_tickets.items():
@@ -291,10 +291,8 @@ def _store_batch(
         )
         if refused:
             _refuse(report, pending, refused)
-            refused_ids = {id(e) for e, _ in refused}
-            accepted_events.extend((key, e) for _, e in pending if id(e) not in refused_ids)
-        else:
-            accepted_events.extend((key, e) for _, e in pending)
+        steps = derived.steps
+        accepted_events.extend((key, e, steps[id(e)]) for _, e in pending if id(e) in steps)
         ticket_rows.append(_ticket_row(rec, derived, now))
         if derived.merged_into:
             merges.append((key, derived.merged_into))
@@ -314,8 +312,8 @@ def _store_batch(
         pk, category, centre_id, received = stored[key]
         ids[key] = pk
         kept = _replay_stored(pk, category, centre_paths[centre_id], received, pending, deadlines, report)
-        accepted_events.extend((key, e) for e in kept)
-    _insert_events([(ids[key], e) for key, e in accepted_events])
+        accepted_events.extend((key, e, step) for e, step in kept)
+    _insert_events([(ids[key], e, step) for key, e, step in accepted_events])
     report.events += len(accepted_events)
     for key, into in merges:
         target_key = (key[0], into)
@@ -328,7 +326,7 @@ def _store_batch(
     report.calls += len(new_calls)
 
     if ticket_rows or accepted_events or new_calls:
-        keys = sorted(f"{s}:{i}" for s, i in [*new_tickets, *(k for k, _ in accepted_events)])
+        keys = sorted(f"{s}:{i}" for s, i in [*new_tickets, *(k for k, _e, _s in accepted_events)])
         evidence_append(
             actor=actor,
             action="hotline.import",
@@ -393,7 +391,7 @@ def _replay_stored(
     pending: list[tuple[str, EventRecord]],
     deadlines: _Deadlines,
     report: HotlineReport,
-) -> list[EventRecord]:
+) -> list[tuple[EventRecord, tuple[int | None, str, str]]]:
     """Add late events to a stored ticket: each new event in time order is kept when the whole
     sequence (stored and kept so far) still replays; the ticket is then recomputed."""
     stored = _stored_events(pk)
@@ -418,9 +416,10 @@ def _replay_stored(
             continue
         kept.append(event)
         derived = attempt
-    if derived is not None:
-        Ticket.objects.filter(pk=pk).update(**_derived_fields(derived))
-    return kept
+    if derived is None:
+        return []
+    Ticket.objects.filter(pk=pk).update(**_derived_fields(derived))
+    return [(e, derived.steps[id(e)]) for e in kept]
 
 
 def _derived_fields(d: Derived) -> dict[str, Any]:
@@ -515,9 +514,9 @@ _EVENT_COLUMNS = (
 )
 
 
-def _insert_events(rows: list[tuple[int, EventRecord]]) -> None:
+def _insert_events(rows: list[tuple[int, EventRecord, tuple[int | None, str, str]]]) -> None:
     encoded = []
-    for ticket_id, e in rows:
+    for ticket_id, e, (unit_id, from_state, to_state) in rows:
         data = orjson.dumps(e.data).decode() if e.data else "{}"
         encoded.append(
             [
@@ -528,9 +527,9 @@ def _insert_events(rows: list[tuple[int, EventRecord]]) -> None:
                 e.outcome.value,
                 _db_instant(e.at),
                 e.actor_name,
-                e.unit_id,
-                "",
-                "",
+                unit_id,
+                from_state,
+                to_state,
                 e.note,
                 data,
             ]

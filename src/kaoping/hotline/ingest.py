@@ -290,6 +290,9 @@ class Derived:
     satisfaction: str = ""
     merged_into: str = ""  # the external id of the ticket it joined (same source)
     requested_until: dt.datetime | None = None
+    # Per applied event (by id()): the unit holding the ticket when it happened (the dispatch's target
+    # for a dispatch), and the states before and after, as the services record them.
+    steps: dict[int, tuple[int | None, str, str]] = field(default_factory=dict)
 
 
 # (category, unit id, start) → (due instant, provisional)
@@ -306,6 +309,7 @@ def apply_event(
     except TransitionError as exc:
         raise RecordError("action", str(exc)) from None
     action, at = event.action, event.at
+    holder = derived.unit_id
     if action in (Action.DISPATCH, Action.REDISPATCH):
         assert event.unit_id is not None
         if not event.unit_path.startswith(centre_path):
@@ -342,7 +346,13 @@ def apply_event(
         derived.satisfaction = event.data["satisfaction"]
     elif action is Action.MERGE:
         derived.merged_into = event.data["into"]
-    if machine.state is State.CLOSED and derived.machine.state is not State.CLOSED:
+    before_state = derived.machine.state
+    derived.steps[id(event)] = (
+        event.unit_id if event.unit_id is not None else holder,
+        before_state.value,
+        machine.state.value,
+    )
+    if machine.state is State.CLOSED and before_state is not State.CLOSED:
         derived.closed_at = at
         deadline = derived.extended_due_at or derived.due_at
         derived.on_time = (
