@@ -23,7 +23,7 @@ from kaoping.assessment.models import ManualCode, SchemeStatus, SchemeVersion
 from kaoping.assessment.rules import Exemption
 from kaoping.assessment.schemes import PeriodType, Scheme, UnitType
 from kaoping.core.errors import ErrorCode, KaopingError
-from kaoping.org.models import Unit, UnitKind
+from kaoping.org.models import RoleAssignment, Staff, Unit, UnitKind
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})|-Q([1-4])|-H([12]))?$")
 FOUR_PLACES = Decimal("0.0001")
@@ -90,20 +90,63 @@ def scheme_version_current(code: str) -> SchemeVersion:
 
 
 def units_for(unit_type: UnitType) -> list[Unit]:
-    """The active units a scheme of this type assesses."""
+    """The active units a scheme of this type assesses; for a scheme of hotline staff, the hotline
+    centres whose people it assesses (``subjects_for`` names the people)."""
     units = Unit.objects.filter(active=True)
     if unit_type is UnitType.WINDOW:
         units = units.filter(kind=UnitKind.WINDOW)
     elif unit_type.value.startswith("department:"):
         units = units.filter(kind=UnitKind.DEPARTMENT, department_kind=unit_type.value.split(":", 1)[1])
+    elif unit_type is UnitType.HANDLING_UNIT:
+        units = units.filter(kind=UnitKind.HANDLING_UNIT)
     else:
-        raise KaopingError(
-            ErrorCode.INVALID,
-            what="scheme",
-            where=unit_type.value,
-            why="hotline schemes are assessed once hotline tickets exist (issue #6)",
-        )
+        units = units.filter(kind=UnitKind.HOTLINE_CENTRE)
     return list(units.order_by("code"))
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who one result is about: a unit, or a person (``staff``) of ``unit`` in one of the scheme's
+    roles. The code is the unit's code or the person's employee number."""
+
+    code: str
+    name: str
+    unit: Unit
+    staff: Staff | None = None
+    role: str | None = None
+
+
+def subjects_for(scheme: Scheme) -> list[Subject]:
+    """The units a scheme assesses or, for a scheme with roles over people (hotline staff, R3.3), the
+    active staff of the active hotline centres who hold one of its roles at (or above) their unit
+    through their login; someone holding two is assessed in the first the scheme lists."""
+    units = units_for(scheme.unit_type)
+    if scheme.unit_type is not UnitType.HOTLINE_STAFF:
+        return [Subject(code=u.code, name=u.name, unit=u) for u in units]
+    roles = scheme.role_codes
+    people = Staff.objects.filter(active=True, unit__in=units, user__isnull=False).select_related("unit")
+    held: dict[int, set[str]] = {}
+    for user_id, code, path in RoleAssignment.objects.filter(
+        user__in=[p.user_id for p in people], role__in=roles
+    ).values_list("user_id", "role", "unit__path"):
+        held.setdefault(user_id, set()).add(f"{code} {path}")
+    subjects = []
+    for person in people:
+        assert person.user_id is not None
+        mine = held.get(person.user_id, set())
+        role: str | None = next(
+            (r for r in roles if any(f"{r} {p}" in mine for p in _paths_above(person.unit.path))), None
+        )
+        if role is not None:
+            subjects.append(
+                Subject(code=person.employee_no, name=person.name, unit=person.unit, staff=person, role=role)
+            )
+    return sorted(subjects, key=lambda s: s.code)
+
+
+def _paths_above(path: str) -> list[str]:
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def _value(found: metrics.MetricValue) -> engine.MetricValue:
@@ -124,6 +167,15 @@ def assess_period(
 ) -> tuple[list[engine.UnitResult], dict[str, Unit]]:
     """Every unit the scheme applies to, scored for the period; and the units by code. ``exemptions``
     are the approved tolerance exemptions by unit code."""
+    results, subjects = assess_subjects(scheme=scheme, period=period, exemptions=exemptions)
+    return results, {code: subject.unit for code, subject in subjects.items()}
+
+
+def assess_subjects(
+    *, scheme: Scheme, period: Period, exemptions: Mapping[str, Sequence[Exemption]] | None = None
+) -> tuple[list[engine.UnitResult], dict[str, Subject]]:
+    """Every unit (or person, ``subjects_for``) the scheme applies to, scored for the period; and the
+    subjects by code. ``exemptions`` are the approved tolerance exemptions by subject code."""
     if scheme.period_type is not period.kind:
         raise KaopingError(
             ErrorCode.INVALID,
@@ -131,7 +183,7 @@ def assess_period(
             where=period.text,
             why=f"scheme {scheme.code} is for a {scheme.period_type.value}, not a {period.kind.value}",
         )
-    units = units_for(scheme.unit_type)
+    subjects = subjects_for(scheme)
     names = sorted({indicator.metric for indicator in scheme.indicators})
     # Names the scheme may use but nothing records yet (the hotline's, until issue #6): no value, so
     # the engine marks the indicator not assessable and says so, rather than scoring a silent zero.
@@ -142,20 +194,27 @@ def assess_period(
         if metrics.is_metric_name(name) and (not name.startswith(metrics.MANUAL_PREFIX) or name in defined)
     ]
     missing = {name: engine.MetricValue(basis=NO_SOURCE) for name in names if name not in measured}
-    values = metrics.compute(
-        measured,
-        unit_ids=[u.pk for u in units],
-        start=period.start,
-        end=period.end,
-        include_defaulted=scheme.count_default_ratings,
-    )
+    persons = scheme.unit_type is UnitType.HOTLINE_STAFF
+    if persons:
+        keys = [s.staff.pk for s in subjects if s.staff is not None]
+        values = metrics.compute_staff(measured, staff_ids=keys, start=period.start, end=period.end)
+    else:
+        keys = [s.unit.pk for s in subjects]
+        values = metrics.compute(
+            measured,
+            unit_ids=keys,
+            start=period.start,
+            end=period.end,
+            include_defaulted=scheme.count_default_ratings,
+        )
     inputs = [
         engine.UnitInput(
-            unit=unit.code,
-            metrics={**missing, **{name: _value(v) for name, v in values[unit.pk].items()}},
-            exemptions=tuple((exemptions or {}).get(unit.code, ())),
+            unit=subject.code,
+            metrics={**missing, **{name: _value(v) for name, v in values[key].items()}},
+            exemptions=tuple((exemptions or {}).get(subject.code, ())),
+            role=subject.role,
         )
-        for unit in units
+        for subject, key in zip(subjects, keys, strict=True)
     ]
     try:
         results = engine.assess(scheme, inputs)
@@ -166,7 +225,7 @@ def assess_period(
             where=f"{scheme.code} {period.text}",
             why="；".join(error.problems),
         ) from error
-    return results, {unit.code: unit for unit in units}
+    return results, {subject.code: subject for subject in subjects}
 
 
 # -- results as plain data (stored, printed as JSON, exported) ----------------------------------------
@@ -256,5 +315,5 @@ def result_dict(result: engine.UnitResult, name: str) -> dict[str, Any]:
 def results_digest(results: Sequence[Mapping[str, Any]]) -> str:
     """SHA-256 over the results as canonical JSON (sorted keys, by unit code): the same numbers give
     the same digest, whichever order they were stored or read in."""
-    ordered = sorted(results, key=lambda r: str(r["unit"]))
+    ordered = sorted(results, key=lambda r: (str(r["unit"]), str(r.get("staff", ""))))
     return hashlib.sha256(orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -6,6 +6,10 @@ whose subtree holds it. So a metric always covers the unit's **subtree**: a depa
 include its windows', a window (no children) has its own. The exceptions are the values given to a
 unit itself: ``multi_rater_score`` (``reviews.selectors.review_score``) and ``manual:<code>`` entries.
 
+The hotline's metrics (source ``hotline``: tickets, call records, quality findings) are defined and
+computed in ``hotline_metrics``; ``compute`` hands them over for units, ``compute_staff`` for people
+(the hotline staff scheme assesses each person, with their own ``manual:`` values).
+
 Populations and definitions (period = local days ``start`` … ``end``, inclusive):
 - case metrics count the cases *received* in the period, with their outcomes as last recomputed;
 - ``*_on_time_rate``: nodes finished on time / nodes finished (a node still running counts nowhere;
@@ -48,6 +52,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from kaoping.assessment import hotline_metrics
 from kaoping.assessment.models import (
     WAIT_BUCKETS,
     WAIT_EDGES,
@@ -89,7 +94,7 @@ def period_text(start: dt.date, end: dt.date) -> str:
 class Metric:
     name: str
     label: str
-    source: str  # "cases", "ratings" or "reviews": what it is computed from
+    source: str  # "cases", "ratings", "reviews" or "hotline": what it is computed from
     # From the summed rollup columns (and whether default ratings count) to the value.
     # None for the metrics computed apart (reviews).
     value: Callable[[Totals, str, bool], MetricValue] | None = None
@@ -266,6 +271,11 @@ _METRICS = [
         percent=True,
     ),
     Metric("multi_rater_score", "多维评价得分", "reviews"),
+    # Computed apart (hotline_metrics), rates already in percent.
+    *(
+        Metric(name, hotline_metrics.LABELS[name], "hotline", percent=name in hotline_metrics.PERCENT)
+        for name in hotline_metrics.NAMES
+    ),
 ]
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
@@ -345,11 +355,11 @@ def _multi_rater(targets: Sequence[int], start: dt.date, end: dt.date) -> dict[i
 
 
 def _manual(
-    targets: Sequence[int], codes: Sequence[str], start: dt.date, end: dt.date
+    targets: Sequence[int], codes: Sequence[str], start: dt.date, end: dt.date, *, persons: bool = False
 ) -> dict[tuple[int, str], MetricValue]:
-    """Manual values of the unit itself: the latest entry for each period inside [start, end]; several
-    periods (monthly entries in a quarter) give the mean of their values, or the latest period's
-    level for a level indicator."""
+    """Manual values of the unit itself (or, with ``persons``, of each person: targets are then staff
+    ids): the latest entry for each period inside [start, end]; several periods (monthly entries in a
+    quarter) give the mean of their values, or the latest period's level for a level indicator."""
     known = set(ManualCode.objects.filter(code__in=codes).values_list("code", flat=True))
     missing = sorted(set(codes) - known)
     if missing:
@@ -360,11 +370,13 @@ def _manual(
             why=f"no manual indicator with code {missing[0]!r} is defined",
         )
     latest: dict[tuple[int, str, dt.date, dt.date], ManualEntry] = {}
+    whose = Q(staff_id__in=targets) if persons else Q(unit_id__in=targets, staff__isnull=True)
     entries = ManualEntry.objects.filter(
-        unit_id__in=targets, code_id__in=codes, period_start__gte=start, period_end__lte=end
+        whose, code_id__in=codes, period_start__gte=start, period_end__lte=end
     ).order_by("entered_at", "pk")
     for entry in entries:
-        latest[(entry.unit_id, entry.code_id, entry.period_start, entry.period_end)] = entry
+        owner = entry.staff_id if persons and entry.staff_id is not None else entry.unit_id
+        latest[(owner, entry.code_id, entry.period_start, entry.period_end)] = entry
     grouped: dict[tuple[int, str], list[ManualEntry]] = defaultdict(list)
     for key in sorted(latest):  # by unit, code, then period
         grouped[key[:2]].append(latest[key])
@@ -426,6 +438,9 @@ def compute(
     reviews = _multi_rater(targets, start, end) if "reviews" in sources else {}
     codes = [n[len(MANUAL_PREFIX) :] for n in wanted if n not in METRICS]
     manual = _manual(targets, codes, start, end) if codes else {}
+    hotline = {}
+    if "hotline" in sources:
+        hotline = hotline_metrics.compute(wanted, start=start, end=end, unit_ids=targets)
     result: dict[int, dict[str, MetricValue]] = {}
     for unit_id in targets:
         values: dict[str, MetricValue] = {}
@@ -433,6 +448,8 @@ def compute(
             metric = METRICS.get(name)
             if metric is None:
                 values[name] = manual[(unit_id, name[len(MANUAL_PREFIX) :])]
+            elif metric.source == "hotline":
+                values[name] = MetricValue(*hotline[unit_id][name])
             elif metric.value is None:
                 values[name] = reviews[unit_id]
             else:
@@ -441,6 +458,31 @@ def compute(
                     found = MetricValue(100 * found.value, found.numerator, found.denominator, found.basis)
                 values[name] = found
         result[unit_id] = values
+    return result
+
+
+def compute_staff(
+    names: Iterable[str], *, staff_ids: Iterable[int], start: dt.date, end: dt.date
+) -> dict[int, dict[str, MetricValue]]:
+    """Each named metric for each person (``Staff`` ids) over the local days start … end: the hotline
+    metrics of what the person did (``hotline_metrics``) and the ``manual:`` values entered for the
+    person. The other metrics describe units, not people: no value (the indicator is not assessable)."""
+    wanted = list(dict.fromkeys(names))
+    people = list(dict.fromkeys(int(s) for s in staff_ids))
+    codes = [n[len(MANUAL_PREFIX) :] for n in wanted if n.startswith(MANUAL_PREFIX)]
+    manual = _manual(people, codes, start, end, persons=True) if codes and people else {}
+    hotline = hotline_metrics.compute(wanted, start=start, end=end, staff_ids=people) if people else {}
+    result: dict[int, dict[str, MetricValue]] = {}
+    for person in people:
+        values: dict[str, MetricValue] = {}
+        for name in wanted:
+            if name.startswith(MANUAL_PREFIX):
+                values[name] = manual[(person, name[len(MANUAL_PREFIX) :])]
+            elif name in hotline[person]:
+                values[name] = MetricValue(*hotline[person][name])
+            else:
+                values[name] = MetricValue(None, None, None, "无可计量数据：该指标按单位计，不按个人计")
+        result[person] = values
     return result
 
 
@@ -529,6 +571,8 @@ def record_query(
         )
     if name in _FOLLOWUP_RECORDS:
         return _followups(unit, start, end).filter(_FOLLOWUP_RECORDS[name]).order_by("-opened_at", "-id")
+    if name in hotline_metrics.NAMES:
+        return hotline_metrics.records(name, start=start, end=end, unit=unit)
     if name == "multi_rater_score":
         return ReviewCampaign.objects.filter(
             status=CampaignStatus.CLOSED, units=unit, period_end__gte=start, period_end__lte=end

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from kaoping.assessment.schemes import Scheme, read_scheme
 from kaoping.evidence.registry import Evidenced, model_state
@@ -184,6 +185,11 @@ class ManualEntry(Evidenced):
         verbose_name="填报人",
     )
     entered_at = models.DateTimeField("填报时间")
+    # A value for one person (hotline staff are assessed one by one, R3.5); ``unit`` is then the
+    # person's unit. None: the value is the unit's own.
+    staff = models.ForeignKey(
+        "org.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
 
     class Meta:
         verbose_name = "人工填报值"
@@ -192,6 +198,13 @@ class ManualEntry(Evidenced):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.code_id} {self.period_start}–{self.period_end}"
+
+    def evidence_state(self) -> dict[str, Any]:
+        # Entries for a unit keep the state they were logged with before ``staff`` existed.
+        state = model_state(self)
+        if state.get("staff_id") is None:
+            state.pop("staff_id", None)
+        return state
 
 
 # -- scheme versions, assessments and their results ---------------------------------------------
@@ -313,6 +326,11 @@ class AssessmentResult(models.Model):
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="results")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="单位")
+    # The person assessed, for schemes of persons (hotline_staff); ``unit`` is then the person's unit
+    # (the hotline centre) and the subject's code is the employee number (``subject_code``).
+    staff = models.ForeignKey(
+        "org.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     role = models.CharField("岗位", max_length=40, blank=True)
     total = models.DecimalField("得分", max_digits=8, decimal_places=2)
     grade = models.CharField("等次", max_length=12, blank=True)
@@ -333,14 +351,31 @@ class AssessmentResult(models.Model):
         ordering = ["assessment", models.F("rank").asc(nulls_last=True), "unit__code"]
         verbose_name = "考核结果"
         verbose_name_plural = "考核结果"
-        constraints = [models.UniqueConstraint(fields=["assessment", "unit"], name="unique_result_unit")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "unit"], condition=Q(staff__isnull=True), name="unique_result_unit"
+            ),
+            models.UniqueConstraint(
+                fields=["assessment", "staff"], condition=Q(staff__isnull=False), name="unique_result_staff"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.assessment_id} {self.unit_id} {self.total}"
 
+    @property
+    def subject_code(self) -> str:
+        """What the result is about: the unit's code, or the person's employee number."""
+        return self.staff.employee_no if self.staff_id and self.staff else self.unit.code
+
+    @property
+    def subject_name(self) -> str:
+        return self.staff.name if self.staff_id and self.staff else self.unit.name
+
     def lines_document(self) -> dict[str, Any]:
-        """The stored fields as the digest covers them."""
-        return {
+        """The stored fields as the digest covers them (``staff`` only for a person's result, so the
+        digests of unit results stored before it existed stay the same)."""
+        return ({"staff": self.staff_id} if self.staff_id is not None else {}) | {
             "unit": self.unit_id,
             "role": self.role,
             "total": str(self.total),

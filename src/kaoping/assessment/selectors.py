@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from kaoping.assessment.models import Assessment, AssessmentResult, AssessmentStatus, SchemeVersion
@@ -31,13 +31,15 @@ def results_visible(user: User, assessment: Assessment) -> QuerySet[AssessmentRe
     """The run's results the user may see, in rank order (unranked last, by unit code)."""
     return (
         assessment.results.filter(unit_scope_q(user, field="unit"))
-        .select_related("unit")
+        .select_related("unit", "staff")
         .order_by(F("rank").asc(nulls_last=True), "unit__code")
     )
 
 
 def result_get(user: User, assessment: Assessment, unit_code: str) -> AssessmentResult:
-    found = results_visible(user, assessment).filter(unit__code=unit_code).first()
+    """A unit's result by its code, or a person's (``AssessmentResult.staff``) by employee number."""
+    subject = Q(staff__isnull=True, unit__code=unit_code) | Q(staff__employee_no=unit_code)
+    found = results_visible(user, assessment).filter(subject).first()
     if found is None:
         raise Http404("result not found")
     return found

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from kaoping.assessment.assess import (
-    assess_period,
+    assess_subjects,
     line_dict,
     parse_period,
     results_digest,
@@ -50,7 +50,7 @@ from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, user_roles
 from kaoping.evidence.services import Actor, evidence_record
-from kaoping.org.models import Role, Unit
+from kaoping.org.models import Role, Staff, Unit
 from kaoping.workcal.selectors import get_calendar
 
 CENTS = Decimal("0.01")
@@ -112,10 +112,16 @@ def manual_entry_submit(
     value: float | None = None,
     level: str = "",
     evidence_file: str = "",
+    staff: Staff | None = None,
 ) -> ManualEntry:
     """Enter a manual value (or level) for a unit and period with the evidence it rests on. A value
     outside the indicator's range, a level not on its scale, or no evidence is refused. A correction
-    is a new entry: the latest counts (``metrics.compute``), the earlier ones stay in the log."""
+    is a new entry: the latest counts (``metrics.compute``), the earlier ones stay in the log.
+    With ``staff`` the value is that person's (schemes of people, ``metrics.compute_staff``); the unit
+    must be theirs."""
+    if staff is not None and staff.unit_id != unit.pk:
+        why = f"does not serve at {unit.code}"
+        raise KaopingError(ErrorCode.INVALID, what="manual value", where=staff.employee_no, why=why)
     require_unit_access(actor, unit, what="manual value")
     indicator = ManualCode.objects.filter(code=code).first()
     if indicator is None:
@@ -164,6 +170,7 @@ def manual_entry_submit(
             evidence_file=evidence_file.strip()[:200],
             entered_by_id=actor.pk if actor.is_authenticated else None,
             entered_at=clock.now(),
+            staff=staff,
         )
         evidence_record(actor=actor, action="assessment.manual_entry_submit", instance=entry)
     return entry
@@ -341,12 +348,13 @@ def assessment_run(
     scheme = version.scheme()
     parsed = parse_period(period)
     rollups_refresh()  # score the data as it stands, not as the worker last summed it
-    results, units = assess_period(
+    results, subjects = assess_subjects(
         scheme=scheme, period=parsed, exemptions=_exemptions_for(scheme.code, parsed.text)
     )
     rows = [
         AssessmentResult(
-            unit=units[r.unit],
+            unit=subjects[r.unit].unit,
+            staff=subjects[r.unit].staff,
             role=r.role or "",
             total=_cents(r.total),
             grade=r.grade.value if r.grade else "",
@@ -367,6 +375,7 @@ def assessment_run(
     ]
     for row in rows:
         row.unit_id = row.unit.pk
+        row.staff_id = row.staff.pk if row.staff else None
     with transaction.atomic():
         _supersede(actor, scheme.code, parsed.text, AssessmentStatus.COMPUTED)
         run = Assessment.objects.create(
@@ -553,7 +562,7 @@ def recheck_decide(*, actor: User, recheck: Recheck, changed: bool, outcome: str
                 period=run.period,
                 reason=f"复核 #{recheck.pk}：{text}",
             )
-            new_result = new_run.results.get(unit=result.unit)
+            new_result = new_run.results.get(unit=result.unit, staff=result.staff_id)
             if new_result.lines_document() | {"rank": None} == result.lines_document() | {"rank": None}:
                 raise KaopingError(
                     ErrorCode.INVALID,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from kaoping.evidence.registry import Evidenced
 from kaoping.hotline.workflow import ACTION_LABELS, SATISFACTION_LABELS, STATE_LABELS
 
 
@@ -213,3 +214,64 @@ class CallRecord(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class FindingKind(models.TextChoices):
+    """What a quality check (质检) found against a person of the hotline centre (R3.3). Each kind feeds
+    one count of the ``hotline_staff`` scheme (``assessment.hotline_metrics``)."""
+
+    RECORD_ERROR = "record_error", "受理信息差错"  # call taker: wrong record, rude or unskilled answer
+    MISSED_URGE_REVISIT = "missed_urge_revisit", "未按要求督办回访"  # call taker
+    COMPLAINT = "complaint", "群众有效投诉"  # either role: a verified complaint about the person
+    MISSED_ERROR_CHECK = "missed_error_check", "差错漏查"  # monitor: an error the check let through
+    REPLY_QUALITY_ERROR = "reply_quality_error", "回复信息差错"  # monitor: inaccurate or void reply
+
+
+class QualityFinding(Evidenced):
+    """One finding of a quality check against one person (the monitor's review of records and
+    replies, a verified complaint …), with the ticket it concerns when there is one. Recorded through
+    ``hotline.quality`` (one evidence entry each, or one per batch); imported ones keep their source
+    and id, unique per source."""
+
+    centre = models.ForeignKey(
+        "org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="热线中心"
+    )
+    staff = models.ForeignKey(
+        "org.Staff", on_delete=models.PROTECT, related_name="hotline_findings", verbose_name="责任人"
+    )
+    kind = models.CharField("类型", max_length=30, choices=FindingKind.choices)
+    ticket = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        verbose_name="涉及工单",
+    )
+    found_at = models.DateTimeField("发现时间")
+    found_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="检查人",
+    )
+    note = models.TextField("说明")
+    source = models.CharField("来源系统", max_length=40, blank=True)
+    external_id = models.CharField("编号", max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = "质检发现"
+        verbose_name_plural = "质检发现"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_quality_finding_per_source",
+            )
+        ]
+        indexes = [models.Index(fields=["staff", "found_at"]), models.Index(fields=["centre", "found_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.kind} {self.found_at}"
