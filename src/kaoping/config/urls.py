@@ -21,4 +21,5 @@ urlpatterns = [
     path("followup/", include("kaoping.followup.urls")),
     path("assessment/", include("kaoping.assessment.urls")),
     path("targets/", include("kaoping.targets.urls")),
+    path("hotline/", include("kaoping.hotline.urls")),
 ]

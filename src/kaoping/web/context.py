@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from kaoping.core.permissions import user_roles
 from kaoping.evidence.api import may_verify
+from kaoping.hotline.views import may_see_hotline
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         (_("单位"), reverse("org:unit_list")),
         (_("工作日历"), reverse("workcal:month")),
     ]
+    if may_see_hotline(user):
+        items.append((_("热线工单"), reverse("hotline:home")))
     if may_verify(user):
         items.append((_("存证核验"), reverse("evidence:verify")))
     if getattr(user, "is_staff", False):
