@@ -159,22 +159,20 @@ def _tickets_closed(scope: _Scope, lo: dt.datetime, hi: dt.datetime) -> dict[int
     tickets = Ticket.objects.filter(closed_at__gte=lo, closed_at__lt=hi, dispatches__gt=0)
     whose = Q(call_taker_id__in=scope.targets) if scope.persons else Q(unit__isnull=False)
     tickets = tickets.filter(whose)
-    revisited = TicketEvent.objects.filter(ticket=OuterRef("pk"), action=Action.UNIT_REVISIT.value)
-    rows = (
-        tickets.annotate(unit_revisited=Exists(revisited))
-        .values(group)
-        .annotate(
-            closed=Count("pk"),
-            judged=Count("pk", filter=Q(on_time__isnull=False)),
-            on_time=Count("pk", filter=Q(on_time=True)),
-            late=Count("pk", filter=Q(on_time=False)),
-            extended=Count("pk", filter=Q(on_time=True, extensions__gt=0)),
-            reopened=Count("pk", filter=Q(reopens__gt=0)),
-            urged=Count("pk", filter=Q(urges__gt=0)),
-            first_revisited=Count("pk", filter=Q(unit_revisited=True)),
-        )
+    revisited = TicketEvent.objects.filter(
+        action=Action.UNIT_REVISIT.value, ticket__closed_at__gte=lo, ticket__closed_at__lt=hi
+    ).values("ticket_id")
+    rows = tickets.values(group).annotate(
+        closed=Count("pk"),
+        judged=Count("pk", filter=Q(on_time__isnull=False)),
+        punctual=Count("pk", filter=Q(on_time=True)),
+        late=Count("pk", filter=Q(on_time=False)),
+        extended=Count("pk", filter=Q(on_time=True, extensions__gt=0)),
+        reopened=Count("pk", filter=Q(reopens__gt=0)),
+        urged=Count("pk", filter=Q(urges__gt=0)),
+        first_revisited=Count("pk", filter=Q(pk__in=revisited)),
     )
-    fields = ("closed", "judged", "on_time", "late", "extended", "reopened", "urged", "first_revisited")
+    fields = ("closed", "judged", "punctual", "late", "extended", "reopened", "urged", "first_revisited")
     out: dict[int, Counts] = defaultdict(dict)
     for row in rows:
         _add(out, scope.of(row[group]), row, fields)
@@ -265,7 +263,7 @@ def _value(name: str, t: Counts, r: Counts, c: Counts, f: Counts, period: str, p
     whose = "本人受理、" if person else ""
     closed_text = f"{period}{whose}转派后办结工单{_n(closed)}件"
     if name == "ticket_on_time_closure_rate":
-        on_time, judged = t.get("on_time", 0.0), t.get("judged", 0.0)
+        on_time, judged = t.get("punctual", 0.0), t.get("judged", 0.0)
         return _rate(on_time, judged, f"{closed_text}，其中按时{_n(on_time)}件（可判定{_n(judged)}件）")
     if name == "ticket_overdue_count":
         late = t.get("late", 0.0)
