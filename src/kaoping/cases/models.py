@@ -25,11 +25,17 @@ class Case(models.Model):
 
     source = models.CharField("来源系统", max_length=40)
     external_id = models.CharField("办件编号", max_length=80)
+    # No single-column index on matter and unit: the (matter, received_at) and (unit, received_at, id)
+    # indexes lead with them, and each index is written for every case of a million-case import.
     matter = models.ForeignKey(
-        "catalog.Matter", on_delete=models.PROTECT, related_name="cases", verbose_name="事项"
+        "catalog.Matter",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name="事项",
+        db_index=False,
     )
     unit = models.ForeignKey(
-        "org.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name="办理单位"
+        "org.Unit", on_delete=models.PROTECT, related_name="cases", verbose_name="办理单位", db_index=False
     )
     staff = models.ForeignKey(
         "org.Staff",
@@ -98,7 +104,10 @@ class Case(models.Model):
 
 
 class CaseEvent(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name="办件")
+    # Indexed by (case, at) below, which serves every look-up by case.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", verbose_name="办件", db_index=False
+    )
     source = models.CharField("来源系统", max_length=40)
     external_id = models.CharField("事件编号", max_length=120)
     kind = models.CharField("事件", max_length=30, choices=[(k.value, k.value) for k in EventKind])

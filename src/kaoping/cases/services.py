@@ -87,6 +87,8 @@ def cases_ingest(
     that list an event before its case) or refused at once (``"reject"``, for the API)."""
     report = IngestReport()
     lookups = load_lookups(user)
+    if commit_rows > BATCH:
+        _bulk_pragmas()
     deferred: list[tuple[str, EventRecord]] = []
     iterator = iter(records)
     done = False
