@@ -477,11 +477,37 @@ def cmd_demo_load(args: argparse.Namespace) -> int:
 
             admin = get_user_model().objects.get(username="admin")
             print(f"{work_followups(actor=admin, seed=1)} follow-up steps recorded by the demo's officials")
+        _demo_hotline(args.days)
         _demo_assessments()
     print("demo organisation loaded. Logins (password for all: " + DEMO_PASSWORD + "):")
     for username, role in logins:
         print(f"  {username:<14} {role}")
     return 0
+
+
+def _demo_hotline(days: int) -> None:
+    """The demo hotline's people and units, and ``days`` of simulated calls, tickets and findings."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from kaoping.core import clock
+    from kaoping.hotline.models import Ticket
+    from kaoping.sim.hotline import SOURCE
+    from kaoping.sim.hotline_runner import load_demo_hotline, run_hotline
+
+    admin = get_user_model().objects.get(username="admin")
+    if load_demo_hotline(actor=admin) is None:
+        return
+    if Ticket.objects.filter(source=SOURCE).exists():
+        print(f"demo hotline already loaded (source {SOURCE!r}): skipping its simulation")
+        return
+    run = run_hotline(actor="demo", start=clock.today() - dt.timedelta(days=days), days=days + 1, seed=1)
+    print(
+        f"hotline: {run.calls} calls (answered {run.answer_rate:.1f}%, within 15 s {run.within_15s:.1f}%), "
+        f"{run.tickets} tickets with {run.events} events, {run.findings} quality findings, "
+        f"{run.rejected} rejected"
+    )
 
 
 def _demo_assessments() -> None:

@@ -1,6 +1,7 @@
 """Demo data for the assessment: the manual indicators the default schemes use, a month's values for
-every window and department with their evidence, and the published assessment of every complete month
-in the demo's span under the window and department schemes.
+every window, department, handling unit and hotline call taker or monitor with their evidence, and the
+published assessment of every complete month in the demo's span under the window, department and
+hotline schemes.
 
 Idempotent: codes are defined once, a month's values are entered once per unit, and a month already
 assessed under a scheme is not assessed again."""
@@ -13,7 +14,7 @@ import zlib
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from kaoping.assessment.assess import scheme_by_code, units_for
+from kaoping.assessment.assess import Subject, scheme_by_code, subjects_for
 from kaoping.assessment.metrics import MANUAL_PREFIX
 from kaoping.assessment.models import Assessment, ManualCode, ManualEntry
 from kaoping.assessment.services import (
@@ -22,7 +23,6 @@ from kaoping.assessment.services import (
     manual_code_define,
     manual_entry_submit,
 )
-from kaoping.org.models import Unit
 
 # code → (name, low, high, levels (best first), unit label): every manual metric of the default schemes.
 MANUAL_CODES: dict[str, tuple[str, float | None, float | None, list[str] | None, str]] = {
@@ -43,13 +43,46 @@ MANUAL_CODES: dict[str, tuple[str, float | None, float | None, list[str] | None,
     "legal_risk_warning_rate": ("法律风险预警率", 0, 100, None, "%"),
     "budget_deviation": ("预算执行偏差率", 0, 100, None, "%"),
     "finance_consult_satisfaction": ("财务咨询满意度", 0, 100, None, "%"),
+    # The hotline's (R3.3, R3.5): counts of occurrences in the month.
+    "discipline_violations": ("违反劳动纪律", 0, 100, None, "次"),
+    "appearance_violations": ("仪容仪表不合规", 0, 100, None, "次"),
+    "hygiene_violations": ("环境卫生不合格", 0, 100, None, "次"),
+    "safety_violations": ("安全隐患或违规", 0, 100, None, "次"),
+    "handover_violations": ("工作交接不到位", 0, 100, None, "次"),
+    "data_leak": ("泄露群众个人信息", 0, 100, None, "起"),
+    "meeting_absences": ("未按要求参会或组织培训", 0, 100, None, "次"),
+    "archive_deficiencies": ("档案整理不合格", 0, 100, None, "次"),
+    "publicity_shortfalls": ("宣传工作未完成", 0, 100, None, "次"),
 }
+VIOLATIONS = frozenset(
+    code
+    for code in MANUAL_CODES
+    if code.endswith(("_violations", "_absences", "_deficiencies", "_shortfalls"))
+)
 
 # How good a unit's month is, 0 (poor) … 1 (exemplary), by unit code; others 0.6. The demo's model
 # window W-01 and its struggling W-03 (see sim.demo.WINDOW_SLIPPAGE) are scored alike by hand.
-QUALITY = {"W-01": 0.95, "W-02": 0.75, "W-03": 0.2, "W-04": 0.55, "W-LJ-01": 0.8, "D-ZH": 0.85, "D-XX": 0.4}
+QUALITY = {
+    "W-01": 0.95,
+    "W-02": 0.75,
+    "W-03": 0.2,
+    "W-04": 0.55,
+    "W-LJ-01": 0.8,
+    "D-ZH": 0.85,
+    "D-XX": 0.4,
+    "HU-CG": 0.3,  # the demo's slow handling unit (sim.hotline_runner.BEHAVIOUR)
+    "HU-RS": 0.95,
+    "HT-04": 0.3,  # the careless call taker (sim.hotline_runner.ERROR_RATE)
+}
 
-SCHEMES = ("window", "department_external", "department_internal", "department_support")
+SCHEMES = (
+    "window",
+    "department_external",
+    "department_internal",
+    "department_support",
+    "hotline_unit",
+    "hotline_staff",
+)
 
 
 def _value(code: str, quality: float, rng: random.Random) -> tuple[float | None, str]:
@@ -57,8 +90,10 @@ def _value(code: str, quality: float, rng: random.Random) -> tuple[float | None,
     q = min(1.0, max(0.0, quality + rng.uniform(-0.1, 0.1)))
     if code == "innovation_level":
         return None, "5" if q > 0.8 else "3" if q > 0.4 else "1"
-    if code in ("major_incident", "broken_promise"):
+    if code in ("major_incident", "broken_promise", "data_leak"):
         return 0.0, ""
+    if code in VIOLATIONS:  # a few slips in a poor month, mostly none in a good one
+        return float(max(0, round(rng.gauss(3 * (1 - q) - 0.5, 0.8)))), ""
     if code == "commendations":
         return float(round(q * 6)), ""
     if code == "training_hours":
@@ -70,9 +105,9 @@ def _value(code: str, quality: float, rng: random.Random) -> tuple[float | None,
     return round(80 + 20 * q, 1), ""  # rates and satisfaction in percent
 
 
-def _evidence(code: str, unit: Unit, month: str) -> str:
+def _evidence(code: str, subject: Subject, month: str) -> str:
     name = MANUAL_CODES[code][0]
-    return f"{unit.name}{month}{name}：据科室台账与抽查记录填报（演示数据）"
+    return f"{subject.name}{month}{name}：据科室台账与抽查记录填报（演示数据）"
 
 
 def complete_months(first: dt.date, last: dt.date) -> list[str]:
@@ -109,21 +144,24 @@ def load_demo_assessment(*, actor: AbstractBaseUser, months: list[str], seed: in
                     if i.metric.startswith(MANUAL_PREFIX)
                 }
             )
-            for unit in units_for(scheme.unit_type):
-                if ManualEntry.objects.filter(unit=unit, period_start=start).exists():
+            for subject in subjects_for(scheme):
+                if ManualEntry.objects.filter(
+                    unit=subject.unit, staff=subject.staff, code__in=manual, period_start=start
+                ).exists():
                     continue
-                rng = random.Random(seed * 1_000_003 + zlib.crc32(f"{unit.code}{month}".encode()))
+                rng = random.Random(seed * 1_000_003 + zlib.crc32(f"{subject.code}{month}".encode()))
                 for name in manual:
-                    value, level = _value(name, QUALITY.get(unit.code, 0.6), rng)
+                    value, level = _value(name, QUALITY.get(subject.code, 0.6), rng)
                     manual_entry_submit(
                         actor=actor,
-                        unit=unit,
+                        unit=subject.unit,
+                        staff=subject.staff,
                         code=name,
                         period_start=start,
                         period_end=end,
                         value=value,
                         level=level,
-                        evidence=_evidence(name, unit, month),
+                        evidence=_evidence(name, subject, month),
                     )
             if Assessment.objects.filter(scheme__code=code, period=month).exists():
                 continue
