@@ -50,6 +50,9 @@ USERS: list[tuple[str, str, str, str]] = [
     ("evaluator", "第三方评估", Role.EVALUATOR, "R9901"),
     ("auditor", "钱审计", Role.AUDITOR, "R99"),
     ("lj_director", "吴主任", Role.CENTRE_DIRECTOR, "C990102"),
+    # The hotline's handling units answer their tickets through their own logins.
+    ("hu_zj", "郑科长", Role.DEPARTMENT_HEAD, "HU-ZJ"),
+    ("hu_sj", "冯科长", Role.DEPARTMENT_HEAD, "HU-SJ"),
 ]
 
 # (code, name, kind, owner code, channels, limit override)
