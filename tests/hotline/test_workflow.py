@@ -68,6 +68,8 @@ def test_a_rejected_return_leaves_the_ticket_with_the_unit():
 def test_a_refusal_names_the_state_and_the_action():
     with pytest.raises(TransitionError, match=r"cannot sign \(签收\) a ticket in state accepted \(已受理\)"):
         Machine().apply(Action.SIGN)
+    with pytest.raises(TransitionError, match=r"allowed now: 申请退单, 督办, 签收$"):  # no extension pending
+        run(Action.DISPATCH).apply(Action.HANDLE)
     with pytest.raises(TransitionError, match="the ticket is finished"):
         run(Action.MERGE).apply(Action.DISPATCH)
     with pytest.raises(TransitionError, match="no extension request is waiting"):

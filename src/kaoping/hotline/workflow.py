@@ -26,7 +26,7 @@ Every other (state, action, outcome) is refused with an error naming the state a
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class State(StrEnum):
@@ -234,11 +234,13 @@ class Machine(NamedTuple):
         """The machine after ``action``; raises TransitionError (and changes nothing) when refused."""
         target = TRANSITIONS.get((self.state, action, outcome))
         if target is None:
-            raise TransitionError(self.state, action, outcome)
+            labels = sorted({ACTION_LABELS[a] for a, _o in self.allowed()})
+            hint = f"allowed now: {', '.join(labels)}" if labels else "the ticket is finished"
+            raise TransitionError(self.state, action, outcome, hint)
         why = _guard(self, action, outcome, level)
         if why is not None:
             raise TransitionError(self.state, action, outcome, why)
-        changes: dict[str, object] = {"state": target}
+        changes: dict[str, Any] = {"state": target}
         if action is Action.URGE:
             changes["urges"] = self.urges + 1
             changes["urge_level"] = max(self.urge_level, 1) if level is None else level
@@ -259,7 +261,7 @@ class Machine(NamedTuple):
             changes["dispatches"] = self.dispatches + 1
         if target in TERMINAL:
             changes["extension_pending"] = False  # a pending request is withdrawn
-        return self._replace(**changes)  # type: ignore[arg-type]
+        return self._replace(**changes)
 
 
 def _guard(machine: Machine, action: Action, outcome: Outcome, level: int | None) -> str | None:
@@ -285,7 +287,7 @@ def transition(
 def check(machine: Machine) -> list[str]:
     """Invariants every reachable machine keeps (the property tests assert an empty list)."""
     problems = []
-    if machine.state not in State:
+    if not isinstance(machine.state, State):
         problems.append(f"unknown state {machine.state!r}")
     if machine.terminal and machine.extension_pending:
         problems.append("a finished ticket has a pending extension request")
