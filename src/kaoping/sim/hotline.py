@@ -21,14 +21,15 @@ so more overdue tickets); ``return_rate`` is how often they object (退单; the 
 ``RETURN_APPROVAL`` of those and re-dispatches to another unit, else the unit keeps it); ``quality``
 is the chance the caller is 满意 at the centre's revisit. A unit that will run late asks for an
 extension first with probability ``EXTENSION_RATE`` (approved ``EXTENSION_APPROVAL``); the centre urges
-an overdue ticket with probability ``URGE_RATE`` (the rest are missed urges) and escalates once more if
-it stays open. The unit revisits first; the centre's revisit decides: 满意 closes, 基本满意 / 不满意
-reopen it (重办) and the unit handles it again; after a second dissatisfied revisit the centre closes it
-on review.
+a ticket at risk (past 85 % of its limit) with probability ``URGE_RATE`` (the rest are missed urges)
+and escalates once more if it stays open. The unit revisits first; the centre's revisit decides:
+满意 closes, 基本满意 / 不满意 reopen it (重办) and the unit handles it again; after a second
+dissatisfied revisit the centre closes it on review.
 
-Working days are approximated as 7/5 calendar days (the simulator has no calendar): extension requests
-come at a third of the limit and ask for three times it, far enough from the real deadline to be valid
-on any calendar; whether a reply is on time is decided by the ingestion, on the real calendar.
+Working days are counted as calendar days (the simulator has no calendar), which never puts the
+deadline later than the real one: extension requests come at a third of the limit and ask for four
+times it plus ten days, far enough from the real deadline to be valid on any calendar (a Golden Week
+included); whether a reply is on time is decided by the ingestion, on the real calendar.
 
 **Quality findings.** Each call taker has an error propensity (``SimAgent.error_rate`` per ticket
 accepted: record errors found by the monitors) and a rare verified complaint; monitors miss some of the
@@ -53,9 +54,11 @@ SOURCE = "sim-hotline"
 
 CATEGORIES = ("consultation", "request", "complaint", "suggestion", "emergency")
 CATEGORY_WEIGHTS = (0.52, 0.25, 0.13, 0.07, 0.03)
-# The default limits (settings.KAOPING_HOTLINE_LIMITS) in calendar hours, working days as 7/5 days.
-LIMIT_HOURS = {"emergency": 2.0, "consultation": 3 * 33.6, "request": 5 * 33.6, "suggestion": 10 * 33.6}
-LIMIT_HOURS["complaint"] = 15 * 33.6
+# The default limits (settings.KAOPING_HOTLINE_LIMITS) in calendar hours, a working day counted as 24 h:
+# N working days end at the close of office of the Nth working day after the dispatch day, never
+# earlier than N × 24 h after it, so a step the simulator places within its limit is on time.
+LIMIT_HOURS = {"emergency": 2.0, "consultation": 3 * 24.0, "request": 5 * 24.0, "suggestion": 10 * 24.0}
+LIMIT_HOURS["complaint"] = 15 * 24.0
 
 WEEKDAY_FACTOR = (1.25, 1.05, 1.0, 1.0, 1.0, 0.75, 0.7)  # Monday first
 # Relative arrival intensity per hour of the day (0–23).
@@ -76,9 +79,9 @@ MERGE_RATE = 0.02
 RETURN_APPROVAL = 0.7
 EXTENSION_RATE = 0.5  # of tickets that will run late
 EXTENSION_APPROVAL = 0.85
-URGE_RATE = 0.8  # of overdue tickets
+URGE_RATE = 0.95  # of tickets at risk of running late
 BASIC_SHARE = 0.4  # of callers not 满意: 基本满意 (the rest 不满意)
-COMPLAINT_RATE = 0.002  # verified complaints per ticket accepted
+COMPLAINT_RATE = 0.0007  # verified complaints per ticket accepted
 MISSED_CHECK_SHARE = 0.15  # of record errors found later, not by the monitor's check
 REPLY_ERROR_RATE = 0.004  # inaccurate replies the monitors let through, per ticket dispatched
 
@@ -280,8 +283,9 @@ class _Run:
                 sign = decided
         else:
             events.append((sign, {"action": "sign"}))
-        # How much of the limit the unit uses: log-normal around 45 % of it, times its slowness.
-        share = rng.lognormvariate(math.log(0.45 * unit.speed), 0.45)
+        # How much of the limit the unit uses: log-normal around 35 % of it, times its slowness (a usual
+        # unit runs late on well under 1 % of its tickets, one 1.6 times as slow on about 10 %).
+        share = rng.lognormvariate(math.log(0.35 * unit.speed), 0.35)
         if category == "emergency":
             share = min(share, 0.95 if rng.random() < 0.9 else 1.5)
         late = share > 1.0
@@ -289,7 +293,7 @@ class _Run:
         if late and category != "emergency" and rng.random() < EXTENSION_RATE:
             asked = at + dt.timedelta(hours=hours * rng.uniform(0.25, 0.33))
             asked = max(asked, sign + dt.timedelta(minutes=5))
-            until = (at + dt.timedelta(hours=3 * hours + 48)).replace(
+            until = (at + dt.timedelta(hours=4 * hours + 240)).replace(
                 hour=17, minute=30, second=0, microsecond=0
             )
             events.append(
@@ -303,17 +307,19 @@ class _Run:
                 )
             )
             if approved:
-                share, extended = min(share, rng.uniform(1.1, 2.5)), True
+                share, extended = min(share, rng.uniform(1.1, 3.0)), True
         reply = at + dt.timedelta(hours=hours * share)
         reply = max(reply, sign + dt.timedelta(minutes=10))
         late = late and not extended
-        if late and rng.random() < URGE_RATE:
-            urged = at + dt.timedelta(hours=hours * 1.02 + 1)
-            if urged < reply:
-                events.append((urged, {"action": "urge", "level": "1", "note": "超期督办"}))
-                again = at + dt.timedelta(hours=hours * 1.5)
+        # The centre urges a ticket at risk (past 85 % of its limit, as the simulator reckons it: the real
+        # deadline may fall a little earlier or later) and escalates once more if it stays open.
+        if share > 0.85 and not extended and rng.random() < URGE_RATE:
+            urged = at + dt.timedelta(hours=hours * 0.85)
+            if sign < urged < reply:
+                events.append((urged, {"action": "urge", "level": "1", "note": "临期督办"}))
+                again = at + dt.timedelta(hours=hours * 1.2)
                 if again < reply:
-                    events.append((again, {"action": "urge", "level": "2", "note": "重点督办"}))
+                    events.append((again, {"action": "urge", "level": "2", "note": "超期督办"}))
         handled = reply - dt.timedelta(minutes=rng.uniform(5, 60))
         events.append((max(handled, sign + dt.timedelta(minutes=5)), {"action": "handle"}))
         events.append((reply, {"action": "reply"}))

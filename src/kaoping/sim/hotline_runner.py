@@ -32,11 +32,11 @@ HANDLING_UNITS = [
     ("HU-GJ", "市公交集团"),
 ]
 BEHAVIOUR = {
-    "HU-ZJ": SimUnit("HU-ZJ", speed=1.3, return_rate=0.04, quality=0.86),
-    "HU-SJ": SimUnit("HU-SJ", speed=1.0, return_rate=0.03, quality=0.9),
-    "HU-CG": SimUnit("HU-CG", speed=2.0, return_rate=0.05, quality=0.8),
-    "HU-RS": SimUnit("HU-RS", speed=0.6, return_rate=0.02, quality=0.96),
-    "HU-GJ": SimUnit("HU-GJ", speed=1.0, return_rate=0.12, quality=0.88),
+    "HU-ZJ": SimUnit("HU-ZJ", speed=1.15, return_rate=0.04, quality=0.9),
+    "HU-SJ": SimUnit("HU-SJ", speed=1.0, return_rate=0.03, quality=0.93),
+    "HU-CG": SimUnit("HU-CG", speed=1.6, return_rate=0.05, quality=0.85),
+    "HU-RS": SimUnit("HU-RS", speed=0.6, return_rate=0.02, quality=0.985),
+    "HU-GJ": SimUnit("HU-GJ", speed=1.0, return_rate=0.12, quality=0.95),
 }
 # (username, name, role, employee number) of the further hotline people (no password: not demo logins).
 PEOPLE = [
