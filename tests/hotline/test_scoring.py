@@ -343,3 +343,23 @@ def test_findings_are_refused_outside_the_checkers_scope_and_the_hotline(hot: Ho
             evidence="x",
         )
     assert parse_period("2026-03").start == MARCH[0]
+
+
+def test_an_exemption_on_a_persons_result_is_theirs(hot: Hotline, month: Any) -> None:
+    from kaoping.assessment.services import exemption_approve
+
+    run = assessment_run(actor="test", scheme_code="hotline_staff", period="2026-03")
+    mo = run.results.get(staff=month["mo"])
+    line = next(line for line in mo.lines if line["indicator"] == "error_checks")
+    exemption = exemption_approve(
+        actor=hot.org.admin,
+        result=mo,
+        indicator="error_checks",
+        deduction_key=line["deductions"][0]["key"],
+        reason="质检系统升级期间的漏查，经核实非本人原因",
+    )
+    assert exemption.staff == month["mo"]
+    again = assessment_run(actor="test", scheme_code="hotline_staff", period="2026-03")
+    results = {r.subject_code: r for r in again.results.select_related("staff", "unit")}
+    assert results["MO01"].total == mo.total + 2  # one missed error check (−2) forgiven
+    assert results["CT01"].total == run.results.get(staff=month["ct"]).total  # the colleague unchanged

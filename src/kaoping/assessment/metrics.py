@@ -69,7 +69,7 @@ from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, can_access_unit
 from kaoping.followup.models import Rectification
 from kaoping.followup.workflow import Triage, Verdict
-from kaoping.org.models import Unit
+from kaoping.org.models import Staff, Unit
 from kaoping.ratings.models import Rating
 from kaoping.reviews.models import CampaignStatus, ReviewCampaign
 
@@ -553,11 +553,12 @@ def record_query(
     *,
     include_defaulted: bool = True,
     user: User | None = None,
+    staff: Staff | None = None,
 ) -> QuerySet[Any]:
     """The records behind a unit's metric for the click-through explanation: the late cases behind an
     on-time rate, the bad ratings behind the bad-rating rate, the follow-ups not revisited … (see
     ``_CASE_RECORDS`` and its siblings), over the same subtree and period as ``compute``. With a user,
-    a unit outside their scope is not found (404)."""
+    a unit outside their scope is not found (404). ``staff``: a person's result (hotline staff)."""
     if user is not None and not can_access_unit(user, unit):
         raise Http404("unit not found")
     if name in _CASE_RECORDS:
@@ -572,6 +573,8 @@ def record_query(
     if name in _FOLLOWUP_RECORDS:
         return _followups(unit, start, end).filter(_FOLLOWUP_RECORDS[name]).order_by("-opened_at", "-id")
     if name in hotline_metrics.NAMES:
+        if staff is not None:
+            return hotline_metrics.records(name, start=start, end=end, staff=staff)
         return hotline_metrics.records(name, start=start, end=end, unit=unit)
     if name == "multi_rater_score":
         return ReviewCampaign.objects.filter(

@@ -394,6 +394,10 @@ class Exemption(Evidenced):
     indicator for a unit in a period, under one scheme code. It counts in every run after it."""
 
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name="单位")
+    # A person's result (hotline staff): the exemption is theirs, not their centre's.
+    staff = models.ForeignKey(
+        "org.Staff", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     scheme_code = models.SlugField("方案编码", max_length=60)
     period = models.CharField("考核期", max_length=10)
     indicator = models.CharField("指标编码", max_length=60)
@@ -411,8 +415,14 @@ class Exemption(Evidenced):
         constraints = [
             models.UniqueConstraint(
                 fields=["unit", "scheme_code", "period", "indicator", "deduction_key"],
+                condition=models.Q(staff__isnull=True),
                 name="unique_exemption",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["staff", "scheme_code", "period", "indicator", "deduction_key"],
+                condition=models.Q(staff__isnull=False),
+                name="unique_exemption_staff",
+            ),
         ]
 
     def __str__(self) -> str:

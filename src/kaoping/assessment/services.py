@@ -322,9 +322,11 @@ def _quantized(value: Decimal | None) -> Decimal | None:
 
 def _exemptions_for(code: str, period: str) -> dict[str, list[RuleExemption]]:
     found: dict[str, list[RuleExemption]] = {}
-    rows = Exemption.objects.filter(scheme_code=code, period=period).select_related("unit", "approved_by")
-    for row in rows.order_by("pk"):
-        found.setdefault(row.unit.code, []).append(
+    rows = Exemption.objects.filter(scheme_code=code, period=period)
+    for row in rows.select_related("unit", "staff", "approved_by").order_by("pk"):
+        # Keyed like the engine's subjects: a person by employee number, a unit by its code.
+        subject = row.staff.employee_no if row.staff is not None else row.unit.code
+        found.setdefault(subject, []).append(
             RuleExemption(
                 indicator=row.indicator,
                 deduction_key=row.deduction_key,
@@ -464,6 +466,7 @@ def exemption_approve(
     run = result.assessment
     if Exemption.objects.filter(
         unit=result.unit,
+        staff=result.staff,
         scheme_code=run.scheme.code,
         period=run.period,
         indicator=indicator,
@@ -478,6 +481,7 @@ def exemption_approve(
     with transaction.atomic():
         exemption = Exemption.objects.create(
             unit=result.unit,
+            staff=result.staff,
             scheme_code=run.scheme.code,
             period=run.period,
             indicator=indicator,

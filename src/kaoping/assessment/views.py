@@ -35,6 +35,7 @@ from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.masking import mask_phone, mask_text
 from kaoping.core.permissions import User, can_access_unit, sees_personal_data, unit_scope_q, user_roles
 from kaoping.followup.models import Rectification
+from kaoping.hotline.models import CallRecord, QualityFinding, Ticket
 from kaoping.org.models import Role, Unit
 from kaoping.ratings.models import Rating
 
@@ -224,6 +225,41 @@ def _record_rows(request: HttpRequest, records: list[Any], personal: bool) -> li
                     ),
                 }
             )
+        elif isinstance(record, Ticket):
+            content = record.content if personal else mask_text(record.content)
+            rows.append(
+                {
+                    "kind": _("工单"),
+                    "id": record.external_id,
+                    "url": f"/hotline/tickets/{record.pk}/",
+                    "when": record.received_at,
+                    "text": " · ".join(
+                        (record.get_category_display(), record.get_state_display(), content[:80])
+                    ),
+                }
+            )
+        elif isinstance(record, CallRecord):
+            rows.append(
+                {
+                    "kind": _("话单"),
+                    "id": record.external_id,
+                    "url": "",
+                    "when": record.started_at,
+                    "text": _("放弃呼叫")
+                    if record.abandoned
+                    else _("等待 %(s)s 秒") % {"s": round(record.wait_seconds)},
+                }
+            )
+        elif isinstance(record, QualityFinding):
+            rows.append(
+                {
+                    "kind": _("质检发现"),
+                    "id": str(record.pk),
+                    "url": f"/hotline/tickets/{record.ticket_id}/" if record.ticket_id else "",
+                    "when": record.found_at,
+                    "text": f"{record.get_kind_display()} · {record.note}",
+                }
+            )
         elif isinstance(record, Rectification):
             rows.append(
                 {
@@ -260,6 +296,7 @@ def line_records_view(request: HttpRequest, pk: int, unit_code: str, indicator: 
             run.period_end,
             include_defaulted=run.scheme.scheme().count_default_ratings,
             user=request.user,
+            staff=result.staff,
         )
     except KaopingError as error:
         _fail(request, error)
@@ -320,7 +357,7 @@ def recheck_decide_view(request: HttpRequest, recheck_id: int) -> HttpResponse:
         Recheck.objects.select_related("result__assessment", "result__unit"), pk=recheck_id
     )
     run = selectors.assessment_get(request.user, recheck.result.assessment_id)
-    selectors.result_get(request.user, run, recheck.result.unit.code)
+    selectors.result_get(request.user, run, recheck.result.subject_code)
     try:
         decided = services.recheck_decide(
             actor=request.user,
@@ -330,13 +367,13 @@ def recheck_decide_view(request: HttpRequest, recheck_id: int) -> HttpResponse:
         )
     except KaopingError as error:
         _fail(request, error)
-        return redirect("assessment:result", pk=run.pk, unit_code=recheck.result.unit.code)
+        return redirect("assessment:result", pk=run.pk, unit_code=recheck.result.subject_code)
     messages.success(request, _("复核已办结。"))
     if decided.new_result is not None:
         return redirect(
-            "assessment:result", pk=decided.new_result.assessment_id, unit_code=recheck.result.unit.code
+            "assessment:result", pk=decided.new_result.assessment_id, unit_code=recheck.result.subject_code
         )
-    return redirect("assessment:result", pk=run.pk, unit_code=recheck.result.unit.code)
+    return redirect("assessment:result", pk=run.pk, unit_code=recheck.result.subject_code)
 
 
 # -- scheme versions ---------------------------------------------------------------------------
