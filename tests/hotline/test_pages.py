@@ -323,3 +323,28 @@ def test_the_pages_read_in_english(hot: Hotline, monday: None, english: Any) -> 
     assert "Timeline" in detail and "Request for help" in detail
     figures = text(calltaker.get(reverse("hotline:figures")))
     assert "On-time closure rate" in figures and "Answered within 15 s" in figures
+
+
+def test_a_monitor_records_a_quality_finding_on_the_ticket_page(hot: Hotline, monday: None) -> None:
+    from kaoping.hotline.models import QualityFinding
+
+    ticket = accept(hot)
+    page = client_for(hot.monitor).get(reverse("hotline:detail", args=[ticket.pk]))
+    assert 'data-testid="findings"' in text(page)
+    url = reverse("hotline:finding", args=[ticket.pk])
+    refused = client_for(hot.monitor).post(url, {"staff": "CT01", "kind": "record_error", "note": ""})
+    assert refused.status_code == 400 and not QualityFinding.objects.exists()  # a finding needs its note
+    # A call taker is no checker: refused, nothing stored.
+    assert (
+        client_for(hot.calltaker)
+        .post(url, {"staff": "CT01", "kind": "record_error", "note": "x"})
+        .status_code
+        == 400
+    )
+    assert not QualityFinding.objects.exists()
+    done = client_for(hot.monitor).post(
+        url, {"staff": "CT01", "kind": "record_error", "note": "来电地址记录错误"}
+    )
+    assert done.status_code == 302
+    finding = QualityFinding.objects.get()
+    assert (finding.staff.employee_no, finding.kind, finding.ticket_id) == ("CT01", "record_error", ticket.pk)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("figures/", views.figures_view, name="figures"),
     path("tickets/<int:pk>/", views.ticket_detail_view, name="detail"),
     path("tickets/<int:pk>/act/", views.ticket_act_view, name="act"),
+    path("tickets/<int:pk>/finding/", views.finding_view, name="finding"),
 ]

@@ -28,9 +28,10 @@ from django.views.decorators.http import require_POST
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.masking import mask_name, mask_phone, mask_text
-from kaoping.core.permissions import User, sees_personal_data, unit_scope_q, user_roles
+from kaoping.core.permissions import User, scope_paths, sees_personal_data, unit_scope_q, user_roles
 from kaoping.hotline import selectors, services
-from kaoping.hotline.models import Category, Ticket, TicketEvent
+from kaoping.hotline.models import Category, FindingKind, Ticket, TicketEvent
+from kaoping.hotline.quality import CHECKERS, finding_record
 from kaoping.hotline.workflow import (
     ACTION_LABELS,
     SATISFACTION_LABELS,
@@ -42,7 +43,7 @@ from kaoping.hotline.workflow import (
     Satisfaction,
     State,
 )
-from kaoping.org.models import Role, RoleAssignment, Unit, UnitKind
+from kaoping.org.models import Role, RoleAssignment, Staff, Unit, UnitKind
 
 HOTLINE_ROLES = frozenset({Role.CALL_TAKER, Role.MONITOR, Role.HALL_MANAGER})
 LIST_LIMIT = 200
@@ -526,10 +527,44 @@ def _detail_page(request: HttpRequest, pk: int, *, status: int = 200) -> HttpRes
             else "",
             "next": "detail",
             "next_query": "",
+            "findings": list(ticket.findings.select_related("staff", "found_by").order_by("found_at", "pk")),
+            "may_check": may_check(user, ticket.centre),
+            "finding_kinds": FindingKind.choices,
+            "centre_staff": list(
+                Staff.objects.filter(unit=ticket.centre, active=True).order_by("employee_no")
+            ),
             **_labels(),
         },
         status=status,
     )
+
+
+def may_check(user: User, centre: Unit) -> bool:
+    """Monitors, hall managers and directors covering the centre record quality findings (R3.3)."""
+    return _superuser(user) or any(centre.path.startswith(p) for p in scope_paths(user, roles=CHECKERS))
+
+
+@login_required
+@require_POST
+def finding_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a quality finding (质检发现) against a person of the centre, about this ticket."""
+    ticket = _ticket(request, pk)
+    try:
+        staff = Staff.objects.filter(unit=ticket.centre, employee_no=request.POST.get("staff", "")).first()
+        if staff is None:
+            raise _invalid("staff", "choose a person of this hotline centre")
+        finding_record(
+            actor=request.user,
+            staff=staff,
+            kind=request.POST.get("kind", ""),
+            note=request.POST.get("note", ""),
+            ticket=ticket,
+        )
+    except KaopingError as error:
+        messages.error(request, str(error))
+        return _detail_page(request, pk, status=400)
+    messages.success(request, _("已记录质检发现。"))
+    return redirect("hotline:detail", pk=pk)
 
 
 def _visible_only(user: User, tickets: list[Ticket]) -> list[Ticket]:
