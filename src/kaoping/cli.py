@@ -306,8 +306,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
     )
     if args.publish:
         assessment_publish(actor=CLI_ACTOR, assessment=run)
-    stored = list(run.results.select_related("unit").order_by("rank", "unit__code"))
-    ordered = sorted(stored, key=lambda r: (r.rank is None, r.rank or 0, r.unit.code))
+    stored = list(run.results.select_related("unit", "staff"))
+    roles = dict(run.scheme.scheme().roles)
+    ordered = sorted(stored, key=lambda r: (r.role, r.rank is None, r.rank or 0, r.subject_code))
     if args.json:
         print(json.dumps([_result_json(r) for r in ordered], ensure_ascii=False, indent=2))
         return 0
@@ -317,7 +318,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         f" ({run.period_start} – {run.period_end})"
         f" · assessment #{run.pk} {run.get_status_display()}"
     )
-    print(f"{'rank':>4}  {'unit':<10} {'total':>7}  {'grade':<6} name")
+    print(f"{'rank':>4}  {'subject':<10} {'total':>7}  {'grade':<6} name")
     for r in ordered:
         rank = str(r.rank) if r.rank is not None else "—"
         grade = Grade(r.grade).label if r.grade else "未评"
@@ -325,7 +326,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
         flags = "".join(
             [" 一票否决" if r.vetoed else "", "" if r.complete else f" 缺数据: {', '.join(missing)}"]
         )
-        print(f"{rank:>4}  {r.unit.code:<10} {r.total:>7}  {grade:<6} {r.unit.name}{flags}")
+        role = f" [{roles.get(r.role, r.role)}]" if r.role else ""
+        print(f"{rank:>4}  {r.subject_code:<10} {r.total:>7}  {grade:<6} {r.subject_name}{role}{flags}")
     return 0
 
 
@@ -334,8 +336,9 @@ def _result_json(result: Any) -> dict[str, Any]:
     return {
         "assessment": run.pk,
         "status": run.status,
-        "unit": result.unit.code,
-        "name": result.unit.name,
+        "unit": result.subject_code,
+        "name": result.subject_name,
+        "role": result.role or None,
         "scheme": run.scheme.code,
         "scheme_version": run.scheme.version,
         "scheme_hash": run.scheme.content_hash,
