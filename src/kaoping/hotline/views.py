@@ -315,7 +315,7 @@ def _board_page(
             "rows": _rows(user, chosen, BOARD_ACTIONS),
             "may_accept": may_accept,
             "categories": [(v, _(label)) for v, label in Category.choices],
-            "form": form or {},
+            "form": form or {"category": "consultation"},  # most calls are questions
             "units": _handling_units(centre),
             "next": "board",
             "next_query": params.urlencode(),
