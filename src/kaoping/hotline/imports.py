@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
+import queue
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +41,24 @@ from kaoping.hotline.ingest import (
 )
 from kaoping.hotline.models import CallRecord as CallRow
 from kaoping.hotline.models import Ticket, TicketEvent
+from kaoping.hotline.pipeline import (
+    CALL_COLUMNS,
+    EVENT_COLUMNS,
+    TICKET_COLUMNS,
+    Deadlines,
+    EventItem,
+    Instant,
+    Plan,
+    PlannedTicket,
+    call_record,
+    call_row,
+    event_record,
+    event_row,
+    same,
+    sqlite_instant,
+    ticket_record,
+    ticket_row,
+)
 from kaoping.hotline.services import category_limits
 from kaoping.hotline.workflow import Action, Outcome
 from kaoping.org.models import Staff, Unit, UnitKind
@@ -46,6 +66,7 @@ from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.selectors import get_calendar
 
 BATCH = 20000
+COMMIT_ROWS = 60000  # a file import commits about this many rows at a time
 CHUNK = 5000  # parameters per IN (…) lookup (SQLite ≥3.32 takes 32,766)
 
 
@@ -98,6 +119,13 @@ class _Deadlines:
         due = self.limits[category].due(calendar, start)
         return due.at, due.provisional
 
+    def for_units(self, unit_ids: Iterable[int]) -> Deadlines:
+        """The same deadlines for these units, without the database (for the reader process)."""
+        calendars = {}
+        for unit in Unit.objects.filter(pk__in=list(unit_ids)):
+            calendars[unit.pk] = self._calendars.get(unit.pk) or get_calendar(unit=unit)
+        return Deadlines(self.limits, calendars)
+
 
 def hotline_ingest(
     *,
@@ -144,13 +172,18 @@ def _in_chunks(keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]
             yield source, ids[start : start + CHUNK]
 
 
-def _select_keys(table: str, columns: str, keys: Iterable[tuple[str, str]]) -> Iterator[tuple[Any, ...]]:
-    """Rows of ``table`` whose (source, external_id) is one of ``keys``: raw SQL, large IN lists."""
+def _select_keys(
+    table: str, columns: str, keys: Iterable[tuple[str, str]], partial: str = ""
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``table`` whose (source, external_id) is one of ``keys``: raw SQL, large IN lists.
+    ``partial`` repeats the condition of a partial unique index on the keys: SQLite uses such an
+    index only when the query's WHERE implies it (without it each look-up scanned the table)."""
     with connection.cursor() as cursor:
         for source, ids in _in_chunks(keys):
             marks = ", ".join(["%s"] * len(ids))
             cursor.execute(
-                f"SELECT external_id, {columns} FROM {table} WHERE source = %s AND external_id IN ({marks})",
+                f"SELECT external_id, {columns} FROM {table} "
+                f"WHERE source = %s AND external_id IN ({marks}){partial}",
                 [source, *ids],
             )
             for row in cursor.fetchall():
@@ -171,21 +204,14 @@ def _existing_tickets(keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple
 
 
 def _existing_keys(model: Any, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    return {(row[0], row[1]) for row in _select_keys(model._meta.db_table, "1", keys)}
-
-
-def _db_instant(value: dt.datetime | None) -> Any:
-    """An aware instant as the database driver takes it (on SQLite: UTC text, as Django writes it)."""
-    if value is None:
-        return None
-    if _SQLITE:
-        offset = value.utcoffset()
-        assert offset is not None
-        return str(value.replace(tzinfo=None) - offset)
-    return value
+    # TicketEvent's unique index leaves out events without an id (steps taken in Kaoping).
+    partial = " AND NOT (external_id = '')" if model is TicketEvent else ""
+    return {(row[0], row[1]) for row in _select_keys(model._meta.db_table, "1", keys, partial)}
 
 
 _SQLITE = connection.vendor == "sqlite"
+# An aware instant as the database driver takes it (on SQLite: UTC text, as Django writes it).
+_INSTANT: Instant = sqlite_instant if _SQLITE else same
 
 
 def _store(
@@ -280,6 +306,7 @@ def _store_batch(
     accepted_events: list[tuple[tuple[str, str], EventRecord, tuple[int | None, str, str]]] = []
     ticket_rows = []
     merges: list[tuple[tuple[str, str], str]] = []
+    now_db = _INSTANT(now)
     for key, (_where, rec) in new_tickets.items():
         pending = by_ticket.pop(key, [])
         derived, refused = replay(
@@ -293,18 +320,10 @@ def _store_batch(
             _refuse(report, pending, refused)
         steps = derived.steps
         accepted_events.extend((key, e, steps[id(e)]) for _, e in pending if id(e) in steps)
-        ticket_rows.append(_ticket_row(rec, derived, now))
+        ticket_rows.append((*ticket_row(rec, derived, _INSTANT), now_db))
         if derived.merged_into:
             merges.append((key, derived.merged_into))
-    ids: dict[tuple[str, str], int] = {}
-    if ticket_rows:
-        with connection.cursor() as cursor:
-            table = Ticket._meta.db_table
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-            before = cursor.fetchone()[0]
-            _insert_tickets(ticket_rows)
-            cursor.execute(f"SELECT source, external_id, id FROM {table} WHERE id > %s", [before])
-            ids = {(source, external_id): pk for source, external_id, pk in cursor.fetchall()}
+    ids = _insert_tickets(ticket_rows)
     report.tickets += len(ticket_rows)
 
     # Stored tickets with new events: replay everything they have, recompute, update.
@@ -313,36 +332,58 @@ def _store_batch(
         ids[key] = pk
         kept = _replay_stored(pk, category, centre_paths[centre_id], received, pending, deadlines, report)
         accepted_events.extend((key, e, step) for e, step in kept)
-    _insert_events([(ids[key], e, step) for key, e, step in accepted_events])
+    _insert_events([(ids[key], *event_row(e, step, _INSTANT)) for key, e, step in accepted_events])
     report.events += len(accepted_events)
+    _merge(merges, ids)
+
+    new_calls = _new_calls(calls)
+    report.duplicates += len(calls) - len(new_calls)
+    _insert_calls([call_row(c, _INSTANT) for c in new_calls])
+    report.calls += len(new_calls)
+
+    _evidence(
+        actor,
+        label,
+        [*new_tickets, *(k for k, _e, _s in accepted_events)],
+        len(ticket_rows),
+        len(accepted_events),
+        [(c.source, c.external_id) for c in new_calls],
+    )
+    return deferred
+
+
+def _evidence(
+    actor: Actor,
+    label: str,
+    ticket_keys: list[tuple[str, str]],
+    tickets: int,
+    events: int,
+    call_keys: list[tuple[str, str]],
+) -> None:
+    """One entry per batch (when it stored anything): the counts and the digests of the keys."""
+    if not (tickets or events or call_keys):
+        return
+    keys = sorted(f"{s}:{i}" for s, i in ticket_keys)
+    evidence_append(
+        actor=actor,
+        action="hotline.import",
+        object_type="hotline.import",
+        object_id=label[:100],
+        state={
+            "tickets": tickets,
+            "events": events,
+            "calls": len(call_keys),
+            "keys": hashlib.sha256(orjson.dumps(keys)).hexdigest(),
+            "calls_keys": hashlib.sha256(orjson.dumps(sorted(f"{s}:{i}" for s, i in call_keys))).hexdigest(),
+        },
+    )
+
+
+def _merge(merges: list[tuple[tuple[str, str], str]], ids: dict[tuple[str, str], int]) -> None:
     for key, into in merges:
         target_key = (key[0], into)
         into_id = ids.get(target_key) or _existing_tickets({target_key}).get(target_key, (None,))[0]
         Ticket.objects.filter(pk=ids[key]).update(merged_into_id=into_id)
-
-    new_calls = _new_calls(calls)
-    report.duplicates += len(calls) - len(new_calls)
-    _insert_calls(new_calls)
-    report.calls += len(new_calls)
-
-    if ticket_rows or accepted_events or new_calls:
-        keys = sorted(f"{s}:{i}" for s, i in [*new_tickets, *(k for k, _e, _s in accepted_events)])
-        evidence_append(
-            actor=actor,
-            action="hotline.import",
-            object_type="hotline.import",
-            object_id=label[:100],
-            state={
-                "tickets": len(ticket_rows),
-                "events": len(accepted_events),
-                "calls": len(new_calls),
-                "keys": hashlib.sha256(orjson.dumps(keys)).hexdigest(),
-                "calls_keys": hashlib.sha256(
-                    orjson.dumps(sorted(f"{c.source}:{c.external_id}" for c in new_calls))
-                ).hexdigest(),
-            },
-        )
-    return deferred
 
 
 def _new_calls(calls: dict[tuple[str, str], tuple[str, CallRecord]]) -> list[CallRecord]:
@@ -448,45 +489,7 @@ def _derived_fields(d: Derived) -> dict[str, Any]:
     }
 
 
-_TICKET_COLUMNS = (
-    "source",
-    "external_id",
-    "centre_id",
-    "caller_name",
-    "caller_phone",
-    "category",
-    "content",
-    "address",
-    "received_at",
-    "call_taker_id",
-    "updated_at",
-    *_derived_fields(Derived()),
-)
-_DATETIMES = {"received_at", "updated_at", "dispatched_at", "signed_at", "replied_at", "due_at"} | {
-    "extended_due_at",
-    "closed_at",
-}
-
-
-def _ticket_row(rec: TicketRecord, derived: Derived, now: dt.datetime) -> list[Any]:
-    values = {
-        "source": rec.source,
-        "external_id": rec.external_id,
-        "centre_id": rec.centre_id,
-        "caller_name": rec.caller_name,
-        "caller_phone": rec.caller_phone,
-        "category": rec.category,
-        "content": rec.content,
-        "address": rec.address,
-        "received_at": rec.received_at,
-        "call_taker_id": rec.call_taker_id,
-        "updated_at": now,
-        **_derived_fields(derived),
-    }
-    return [_db_instant(values[c]) if c in _DATETIMES else values[c] for c in _TICKET_COLUMNS]
-
-
-def _executemany(table: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
+def _executemany(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
@@ -494,81 +497,25 @@ def _executemany(table: str, columns: tuple[str, ...], rows: list[list[Any]]) ->
         cursor.executemany(sql, rows)
 
 
-def _insert_tickets(rows: list[list[Any]]) -> None:
-    _executemany(Ticket._meta.db_table, _TICKET_COLUMNS, rows)
+def _insert_tickets(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], int]:
+    """Insert ticket rows (TICKET_COLUMNS order); their ids by (source, external_id)."""
+    if not rows:
+        return {}
+    table = Ticket._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        before = cursor.fetchone()[0]
+        _executemany(table, TICKET_COLUMNS, rows)
+        cursor.execute(f"SELECT source, external_id, id FROM {table} WHERE id > %s", [before])
+        return {(source, external_id): pk for source, external_id, pk in cursor.fetchall()}
 
 
-_EVENT_COLUMNS = (
-    "ticket_id",
-    "source",
-    "external_id",
-    "action",
-    "outcome",
-    "at",
-    "actor_name",
-    "unit_id",
-    "from_state",
-    "to_state",
-    "note",
-    "data",
-)
+def _insert_events(rows: list[tuple[Any, ...]]) -> None:
+    _executemany(TicketEvent._meta.db_table, EVENT_COLUMNS, rows)
 
 
-def _insert_events(rows: list[tuple[int, EventRecord, tuple[int | None, str, str]]]) -> None:
-    encoded = []
-    for ticket_id, e, (unit_id, from_state, to_state) in rows:
-        data = orjson.dumps(e.data).decode() if e.data else "{}"
-        encoded.append(
-            [
-                ticket_id,
-                e.source,
-                e.external_id,
-                e.action.value,
-                e.outcome.value,
-                _db_instant(e.at),
-                e.actor_name,
-                unit_id,
-                from_state,
-                to_state,
-                e.note,
-                data,
-            ]
-        )
-    _executemany(TicketEvent._meta.db_table, _EVENT_COLUMNS, encoded)
-
-
-_CALL_COLUMNS = (
-    "source",
-    "external_id",
-    "centre_id",
-    "started_at",
-    "answered_at",
-    "ended_at",
-    "abandoned",
-    "agent_id",
-    "wait_seconds",
-)
-
-
-def _insert_calls(calls: list[CallRecord]) -> None:
-    _executemany(
-        CallRow._meta.db_table,
-        _CALL_COLUMNS,
-        [
-            [
-                c.source,
-                c.external_id,
-                c.centre_id,
-                _db_instant(c.started_at),
-                _db_instant(c.answered_at),
-                _db_instant(c.ended_at),
-                c.abandoned,
-                c.agent_id,
-                c.wait_seconds,
-            ]
-            for c in calls
-        ],
-    )
+def _insert_calls(rows: list[tuple[Any, ...]]) -> None:
+    _executemany(CallRow._meta.db_table, CALL_COLUMNS, rows)
 
 
 def hotline_ingest_file(
@@ -582,23 +529,221 @@ def hotline_ingest_file(
 ) -> HotlineReport:
     """A JSON Lines or CSV file of tickets and events (``kind="tickets"``) or of calls (``"calls"``).
     CSV rows without a ``type`` column take the file's kind (ticket rows need one to tell tickets
-    from events)."""
-    from kaoping.cases.files import read_rows
+    from events).
 
+    The same rules as ``hotline_ingest`` (batches of ``BATCH`` rows, one evidence entry each), with
+    the file read, validated and each batch planned (``pipeline.plan_file``: tickets assumed new,
+    replayed, rows built) in a second process while this one looks up and writes. Batches commit
+    together, about ``COMMIT_ROWS`` rows at a time."""
+    from kaoping.cases.files import detect_format
+    from kaoping.hotline.pipeline import plan_file
+
+    what = f"{kind} file"
     if kind not in ("tickets", "calls"):
         raise KaopingError(ErrorCode.INVALID, what="hotline file", why=f"unknown kind {kind!r}")
+    detect_format(path, what)
+    if not path.exists():
+        raise KaopingError(ErrorCode.BAD_FILE, what=what, where=str(path), why="does not exist")
+    report = HotlineReport()
     unreadable: list[Rejection] = []
-    default_type = "call" if kind == "calls" else None
-
-    def records() -> Iterator[tuple[str, dict[str, Any]]]:
-        for where, record, error in read_rows(path, source=source, what=f"{kind} file", gbt_fields={}):
-            if record is None:
-                unreadable.append(Rejection(where, "", error))
-                continue
-            if default_type and "type" not in record:
-                record["type"] = default_type
-            yield where, record
-
-    report = hotline_ingest(actor=actor, records=records(), label=label, on_progress=on_progress)
+    lookups = load_lookups()
+    deadlines = _Deadlines()
+    planned = deadlines.for_units(unit_id for unit_id, _path in lookups.units.values())
+    unit_paths = {unit_id: unit_path for unit_id, unit_path in lookups.units.values()}
+    centre_paths = dict(Unit.objects.filter(kind=UnitKind.HOTLINE_CENTRE).values_list("pk", "path"))
+    _bulk_pragmas()
+    context = multiprocessing.get_context("spawn")
+    plans: Any = context.Queue(maxsize=3)
+    reader = context.Process(
+        target=plan_file,
+        args=(
+            str(path),
+            source,
+            kind,
+            Lookups(centres=dict(lookups.centres), units=dict(lookups.units), staff=dict(lookups.staff)),
+            centre_paths,
+            planned,
+            BATCH,
+            plans,
+            _SQLITE,
+        ),
+        daemon=True,
+    )
+    reader.start()
+    failure: str | None = None
+    deferred: list[tuple[str, EventRecord]] = []
+    try:
+        done = False
+        while not done:
+            with transaction.atomic():
+                stored = 0
+                while stored < COMMIT_ROWS:
+                    item = _next_plan(plans, reader)
+                    if item is None or isinstance(item, str):
+                        done, failure = True, item
+                        break
+                    unreadable.extend(Rejection(*r) for r in item.unreadable)
+                    report.rejected.extend(Rejection(*r) for r in item.rejected)
+                    report.duplicates += item.duplicates
+                    deferred.extend(_store_plan(actor, item, label, report, deadlines, unit_paths))
+                    stored += item.rows
+                    if on_progress and item.rows:
+                        on_progress(item.rows)
+    finally:
+        reader.join(timeout=5)
+        if reader.is_alive():
+            reader.terminate()
+    if failure is not None:
+        raise KaopingError(ErrorCode.BAD_FILE, what=what, where=path.name, why=failure)
+    if deferred:
+        left = _store(actor, list(deferred), label, report, deadlines, defer=False)
+        assert not left
     report.rejected = unreadable + report.rejected
     return report
+
+
+def _next_plan(plans: Any, reader: Any) -> Plan | str | None:
+    """The reader's next message; a message too if the reader ended without saying so."""
+    while True:
+        try:
+            return plans.get(timeout=1)  # type: ignore[no-any-return]
+        except queue.Empty:
+            if not reader.is_alive():
+                return f"the reading process ended unexpectedly (exit code {reader.exitcode})"
+
+
+def _bulk_pragmas() -> None:
+    """On SQLite, a bigger page cache and memory-mapped reads for this connection's bulk work."""
+    if _SQLITE:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB, allocated only as used
+            cursor.execute("PRAGMA mmap_size=2147483648")
+            cursor.execute("PRAGMA wal_autocheckpoint=25000")  # ~100 MB of WAL between checkpoints
+
+
+def _store_plan(
+    actor: Actor,
+    plan: Plan,
+    label: str,
+    report: HotlineReport,
+    deadlines: _Deadlines,
+    unit_paths: dict[int, str],
+) -> list[tuple[str, EventRecord]]:
+    """A planned batch in one transaction (a savepoint inside the file's). When an event id of a new
+    ticket turns out to belong to another ticket, the batch is redone by the general path with every
+    event looked up."""
+    try:
+        with transaction.atomic():
+            attempt = HotlineReport()
+            deferred = _store_planned(actor, plan, label, attempt, deadlines, unit_paths)
+    except IntegrityError:
+        with transaction.atomic():
+            attempt = HotlineReport()
+            deferred = _store_batch(
+                actor, _records_of(plan, unit_paths), label, attempt, deadlines, defer=True, check_all=True
+            )
+    report.tickets += attempt.tickets
+    report.events += attempt.events
+    report.calls += attempt.calls
+    report.duplicates += attempt.duplicates
+    report.rejected.extend(attempt.rejected)
+    return deferred
+
+
+def _records_of(
+    plan: Plan, unit_paths: dict[int, str]
+) -> list[tuple[str, TicketRecord | EventRecord | CallRecord]]:
+    """The validated records back from a plan, for the general path (tickets, their events, the
+    other events, calls)."""
+    out: list[tuple[str, TicketRecord | EventRecord | CallRecord]] = []
+    for ticket in plan.tickets:
+        out.append((ticket.where, ticket_record(ticket.row)))
+        out.extend((w, event_record(t, u, row, unit_paths)) for w, t, u, _why, row in ticket.events)
+    out.extend((w, event_record(t, u, row, unit_paths)) for w, t, u, _why, row in plan.loose)
+    out.extend((w, call_record(row)) for w, row in plan.calls)
+    return out
+
+
+def _store_planned(
+    actor: Actor,
+    plan: Plan,
+    label: str,
+    report: HotlineReport,
+    deadlines: _Deadlines,
+    unit_paths: dict[int, str],
+) -> list[tuple[str, EventRecord]]:
+    """What ``_store_batch`` does, from the reader's plan: the planned tickets found stored count as
+    duplicates and their events join those whose ticket is not in the batch (looked up, replayed
+    with the stored ones); the others go in as planned."""
+    now_db = _INSTANT(clock.now())
+    ticket_keys = {(t.row[0], t.row[1]) for t in plan.tickets}
+    stored = _existing_tickets(ticket_keys | {(row[0], t) for _w, t, _u, _why, row in plan.loose})
+    new: list[PlannedTicket] = []
+    later: list[EventItem] = []
+    for ticket in plan.tickets:
+        if (ticket.row[0], ticket.row[1]) in stored:
+            report.duplicates += 1
+            later.extend(ticket.events)
+        else:
+            new.append(ticket)
+    later.extend(plan.loose)
+
+    # New tickets: as planned.
+    ticket_rows = [(*t.row, now_db) for t in new]
+    accepted: list[tuple[tuple[str, str], tuple[Any, ...]]] = []
+    for t in new:
+        key = (t.row[0], t.row[1])
+        for where, _ticket, _unit, why, row in t.events:
+            if why:
+                report.rejected.append(Rejection(where, row[1], why))
+            else:
+                accepted.append((key, row))
+    ids = _insert_tickets(ticket_rows)
+    report.tickets += len(ticket_rows)
+
+    # Events of stored tickets: known ones are duplicates, new ones replay with the stored ones.
+    deferred: list[tuple[str, EventRecord]] = []
+    kept: list[tuple[tuple[str, str], EventRecord, tuple[int | None, str, str]]] = []
+    if later:
+        seen = _existing_keys(
+            TicketEvent, {(row[0], row[1]) for _w, t, _u, _why, row in later if (row[0], t) in stored}
+        )
+        by_ticket: dict[tuple[str, str], list[tuple[str, EventRecord]]] = defaultdict(list)
+        for where, ticket_id, unit_id, _why, row in later:
+            ticket_key = (row[0], ticket_id)
+            if (row[0], row[1]) in seen:
+                report.duplicates += 1
+            elif ticket_key in stored:
+                by_ticket[ticket_key].append((where, event_record(ticket_id, unit_id, row, unit_paths)))
+            else:
+                deferred.append((where, event_record(ticket_id, unit_id, row, unit_paths)))
+        centre_paths = dict(Unit.objects.filter(kind=UnitKind.HOTLINE_CENTRE).values_list("pk", "path"))
+        for key, pending in by_ticket.items():
+            pk, category, centre_id, received = stored[key]
+            ids[key] = pk
+            steps = _replay_stored(
+                pk, category, centre_paths[centre_id], received, pending, deadlines, report
+            )
+            kept.extend((key, e, step) for e, step in steps)
+    rows = [(ids[key], *row) for key, row in accepted]
+    rows.extend((ids[key], *event_row(e, step, _INSTANT)) for key, e, step in kept)
+    _insert_events(rows)
+    report.events += len(rows)
+    _merge([((t.row[0], t.row[1]), t.merged_into) for t in new if t.merged_into], ids)
+
+    calls = {(row[0], row[1]): row for _w, row in plan.calls}
+    seen_calls = _existing_keys(CallRow, set(calls)) if calls else set()
+    call_rows = [row for key, row in calls.items() if key not in seen_calls]
+    report.duplicates += len(calls) - len(call_rows)
+    _insert_calls(call_rows)
+    report.calls += len(call_rows)
+
+    _evidence(
+        actor,
+        label,
+        [*((t.row[0], t.row[1]) for t in new), *(k for k, _row in accepted), *(k for k, _e, _s in kept)],
+        len(ticket_rows),
+        len(rows),
+        [(row[0], row[1]) for row in call_rows],
+    )
+    return deferred

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from kaoping.hotline.workflow import (
     MAX_URGE_LEVEL,
@@ -31,6 +31,8 @@ CATEGORIES = ("emergency", "consultation", "request", "suggestion", "complaint")
 MAX_ID = 80
 MAX_TEXT = 4000
 EVENT_ACTIONS = tuple(a.value for a in Action if a is not Action.ACCEPT)
+_EVENT_ACTION = {a.value: a for a in Action if a is not Action.ACCEPT}
+_SATISFACTION = {s.value: s for s in Satisfaction}
 DECIDED = (Action.RETURN_REVIEW, Action.EXTENSION_DECIDE)
 REVISITS = (Action.UNIT_REVISIT, Action.CENTRE_REVISIT)
 
@@ -49,8 +51,7 @@ class Lookups:
     staff: Mapping[str, int]  # employee number → id
 
 
-@dataclass(frozen=True)
-class TicketRecord:
+class TicketRecord(NamedTuple):
     source: str
     external_id: str
     centre_id: int
@@ -63,8 +64,7 @@ class TicketRecord:
     call_taker_id: int | None
 
 
-@dataclass(frozen=True)
-class EventRecord:
+class EventRecord(NamedTuple):
     source: str
     external_id: str
     ticket_external_id: str
@@ -78,8 +78,7 @@ class EventRecord:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class CallRecord:
+class CallRecord(NamedTuple):
     source: str
     external_id: str
     centre_id: int
@@ -192,14 +191,14 @@ def _ticket(record: Mapping[str, Any], lookups: Lookups) -> TicketRecord:
 
 def _event(record: Mapping[str, Any], lookups: Lookups) -> EventRecord:
     raw = _text(record, "action", limit=30)
-    if raw not in EVENT_ACTIONS:
+    action = _EVENT_ACTION.get(raw)
+    if action is None:
         why = (
             "the ticket record is the acceptance"
             if raw == "accept"
             else f"is not one of {', '.join(EVENT_ACTIONS)}"
         )
         raise RecordError("action", f"{raw!r}: {why}")
-    action = Action(raw)
     outcome = Outcome.NONE
     data: dict[str, Any] = {}
     unit_id: int | None = None
@@ -214,14 +213,13 @@ def _event(record: Mapping[str, Any], lookups: Lookups) -> EventRecord:
         decision = _text(record, "outcome")
         if decision not in ("approved", "rejected"):
             raise RecordError("outcome", f"{decision!r} is not 'approved' or 'rejected'")
-        outcome = Outcome(decision)
+        outcome = Outcome.APPROVED if decision == "approved" else Outcome.REJECTED
     if action in REVISITS:
         raw_satisfaction = _text(record, "satisfaction")
-        try:
-            satisfaction = Satisfaction(raw_satisfaction)
-        except ValueError:
+        satisfaction = _SATISFACTION.get(raw_satisfaction)
+        if satisfaction is None:
             allowed = ", ".join(s.value for s in Satisfaction)
-            raise RecordError("satisfaction", f"{raw_satisfaction!r} is not one of {allowed}") from None
+            raise RecordError("satisfaction", f"{raw_satisfaction!r} is not one of {allowed}")
         data["satisfaction"] = satisfaction.value
         if action is Action.CENTRE_REVISIT:
             outcome = satisfaction.outcome
