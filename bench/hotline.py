@@ -185,6 +185,8 @@ def worker(argv: list[str]) -> None:
                 "closed": closed,
                 "records_per_second": round((report.tickets + report.events) / elapsed),
                 "reimport_seconds": round(reimport, 3),
+                # Other work on the machine slows both processes (the reader and the writer).
+                "load_average": [round(x, 2) for x in os.getloadavg()],
             }
         )
     )

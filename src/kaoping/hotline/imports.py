@@ -552,6 +552,10 @@ def hotline_ingest_file(
     unit_paths = {unit_id: unit_path for unit_id, unit_path in lookups.units.values()}
     centre_paths = dict(Unit.objects.filter(kind=UnitKind.HOTLINE_CENTRE).values_list("pk", "path"))
     _bulk_pragmas()
+    # The reader looks up the stored tickets itself when it can see what this connection sees.
+    database: str | None = str(connection.settings_dict["NAME"])
+    if not (_SQLITE and Path(str(database)).is_file()) or connection.in_atomic_block:
+        database = None
     context = multiprocessing.get_context("spawn")
     plans: Any = context.Queue(maxsize=3)
     reader = context.Process(
@@ -566,6 +570,8 @@ def hotline_ingest_file(
             BATCH,
             plans,
             _SQLITE,
+            database,
+            Ticket._meta.db_table,
         ),
         daemon=True,
     )
@@ -636,7 +642,7 @@ def _store_plan(
         with transaction.atomic():
             attempt = HotlineReport()
             deferred = _store_planned(actor, plan, label, attempt, deadlines, unit_paths)
-    except IntegrityError:
+    except (IntegrityError, _NotPlannedError):
         with transaction.atomic():
             attempt = HotlineReport()
             deferred = _store_batch(
@@ -648,6 +654,10 @@ def _store_plan(
     report.duplicates += attempt.duplicates
     report.rejected.extend(attempt.rejected)
     return deferred
+
+
+class _NotPlannedError(Exception):
+    """A ticket the reader saw stored (and did not replay) is not stored any more."""
 
 
 def _records_of(
@@ -684,6 +694,8 @@ def _store_planned(
         if (ticket.row[0], ticket.row[1]) in stored:
             report.duplicates += 1
             later.extend(ticket.events)
+        elif not ticket.replayed:
+            raise _NotPlannedError
         else:
             new.append(ticket)
     later.extend(plan.loose)

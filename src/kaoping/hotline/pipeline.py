@@ -19,6 +19,7 @@ The same row builders serve the writer's general path, so both paths write the s
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -252,6 +253,8 @@ class PlannedTicket(NamedTuple):
     row: tuple[Any, ...]  # TICKET_COLUMNS without updated_at
     merged_into: str
     events: list[EventItem]  # the batch's events for it, in file order
+    # False when the reader found the ticket stored already: not replayed, its events without steps.
+    replayed: bool = True
 
 
 class Plan(NamedTuple):
@@ -284,7 +287,10 @@ def plan_batch(
     due_of: DueOf,
     instant: Instant,
     unreadable: list[tuple[str, str, str]],
+    stored: Callable[[set[tuple[str, str]]], set[tuple[str, str]]] | None = None,
 ) -> Plan:
+    """``stored`` tells which of the batch's tickets are stored already (committed): those are
+    not replayed, as the writer will find them duplicates."""
     rejected: list[tuple[str, str, str]] = []
     tickets: dict[tuple[str, str], tuple[str, TicketRecord]] = {}
     events: dict[tuple[str, str], tuple[str, EventRecord]] = {}
@@ -313,8 +319,16 @@ def plan_batch(
         else:
             loose.append((where, e.ticket_external_id, e.unit_id, "", event_row(e, None, instant)))
     planned = []
+    known = stored(set(tickets)) if stored is not None and tickets else set()
+    items: list[EventItem]
     for key, (where, rec) in tickets.items():
         pending = by_ticket.get(key, [])
+        if key in known:
+            items = [
+                (w, e.ticket_external_id, e.unit_id, "", event_row(e, None, instant)) for w, e in pending
+            ]
+            planned.append(PlannedTicket(where, ticket_row(rec, Derived(), instant), "", items, False))
+            continue
         derived, refused = replay(
             [(e, False) for _, e in pending],
             category=rec.category,
@@ -324,7 +338,7 @@ def plan_batch(
         )
         why = {id(e): reason for e, reason in refused}
         steps = derived.steps
-        items: list[EventItem] = [
+        items = [
             (w, e.ticket_external_id, e.unit_id, why.get(id(e), ""), event_row(e, steps.get(id(e)), instant))
             for w, e in pending
         ]
@@ -340,6 +354,25 @@ def plan_batch(
     )
 
 
+def _stored_finder(database: str, table: str) -> Callable[[set[tuple[str, str]]], set[tuple[str, str]]]:
+    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=20)
+
+    def find(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        by_source: dict[str, list[str]] = {}
+        for source, external_id in keys:
+            by_source.setdefault(source, []).append(external_id)
+        found: set[tuple[str, str]] = set()
+        for source, ids in by_source.items():
+            for start in range(0, len(ids), 5000):
+                part = ids[start : start + 5000]
+                marks = ", ".join("?" * len(part))
+                sql = f"SELECT external_id FROM {table} WHERE source = ? AND external_id IN ({marks})"
+                found.update((source, row[0]) for row in db.execute(sql, [source, *part]))
+        return found
+
+    return find
+
+
 def plan_file(
     path: str,
     source: str,
@@ -350,8 +383,12 @@ def plan_file(
     batch: int,
     out: Any,
     text_forms: bool = True,
+    database: str | None = None,
+    ticket_table: str = "",
 ) -> None:
-    """Read, validate and plan the file batch by batch (the reader process)."""
+    """Read, validate and plan the file batch by batch (the reader process). With ``database``
+    (the SQLite file, when the writer has nothing uncommitted) the tickets already stored are
+    looked up on a read-only connection and not replayed (a re-import)."""
     from kaoping.cases.files import read_rows
     from kaoping.core.errors import KaopingError
 
@@ -359,6 +396,7 @@ def plan_file(
     default_type = "call" if kind == "calls" else None
     chunk: list[tuple[str, dict[str, Any]]] = []
     unreadable: list[tuple[str, str, str]] = []
+    stored = _stored_finder(database, ticket_table) if database else None
     try:
         for where, record, error in read_rows(Path(path), source=source, what=f"{kind} file", gbt_fields={}):
             if record is None:
@@ -368,10 +406,10 @@ def plan_file(
                 record["type"] = default_type
             chunk.append((where, record))
             if len(chunk) == batch:
-                out.put(plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable))
+                out.put(plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored))
                 chunk, unreadable = [], []
         if chunk or unreadable:
-            out.put(plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable))
+            out.put(plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored))
     except KaopingError as exc:
         out.put(exc.message)
     except Exception as exc:  # a damaged file must end the import with a message, not hang it
