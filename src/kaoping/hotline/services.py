@@ -251,7 +251,9 @@ def _step(
     """Lock the ticket, check the party, apply the transition, run ``prepare`` (which sets the
     action's fields and may refuse), save, and log the event and the evidence entry."""
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().select_related("centre", "unit").get(pk=ticket.pk)
+        locked = (
+            Ticket.objects.select_for_update(of=("self",)).select_related("centre", "unit").get(pk=ticket.pk)
+        )
         state = State(locked.state)
         require_party(actor, action=action, centre=locked.centre, unit=locked.unit, state=state)
         when = _when(at, locked)
