@@ -44,6 +44,7 @@ from kaoping.assessment.rollups import rollups_rebuild  # noqa: E402
 from kaoping.assessment.services import assessment_run, schemes_load_defaults  # noqa: E402
 from kaoping.catalog.models import Matter  # noqa: E402
 from kaoping.org.models import Unit, UnitKind  # noqa: E402
+from kaoping.ratings.rows import COLUMNS as ROW_COLUMNS  # noqa: E402
 
 IntArray = npt.NDArray[np.int64]
 CHUNK = 200_000
@@ -257,30 +258,7 @@ def make_cases(total: int, unit_ids: list[int], rng: np.random.Generator) -> Cas
     return facts
 
 
-RATING_COLUMNS = [
-    "id",
-    "source",
-    "external_id",
-    "case_id",
-    "unit_id",
-    "staff_id",
-    "level",
-    "channel",
-    "attempt",
-    "rater_kind",
-    "real_name",
-    "rater_name",
-    "rater_phone",
-    "rater_id_number",
-    "text",
-    "tags",
-    "rated_at",
-    "received_at",
-    "device",
-    "ip",
-    "defaulted",
-    "excluded",
-]
+RATING_COLUMNS = ["id", *ROW_COLUMNS]  # the import's own column order, with the id the bench assigns
 FOLLOWUP_COLUMNS = [
     "kind",
     "unit_id",
