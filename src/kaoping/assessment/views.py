@@ -195,7 +195,7 @@ def result_detail_view(request: HttpRequest, pk: int, unit_code: str) -> HttpRes
     )
 
 
-def _record_rows(request: HttpRequest, records: list[Any], personal: bool) -> list[dict[str, Any]]:
+def _record_rows(records: list[Any], personal: bool) -> list[dict[str, Any]]:
     rows = []
     for record in records:
         if isinstance(record, Case):
@@ -313,7 +313,7 @@ def line_records_view(request: HttpRequest, pk: int, unit_code: str, indicator: 
             "r": result,
             "line": line,
             "page": page,
-            "rows": _record_rows(request, list(page.object_list), personal),
+            "rows": _record_rows(list(page.object_list), personal),
         },
     )
 
