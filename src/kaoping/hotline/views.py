@@ -395,11 +395,21 @@ class Pending:
     said: str  # the caller's judgement at the unit's revisit
 
 
+def _last_events(tickets: list[Ticket], action: Action) -> dict[int, TicketEvent]:
+    """Each ticket's latest event of one action, in one query (the review lists hold up to 200)."""
+    latest: dict[int, TicketEvent] = {}
+    events = TicketEvent.objects.filter(ticket__in=[t.pk for t in tickets], action=action.value)
+    for event in events.order_by("at", "pk"):
+        latest[event.ticket_id] = event
+    return latest
+
+
 def _pending(user: User, tickets: list[Ticket], action: Action) -> list[Pending]:
     rows = _rows(user, tickets, REVIEW_ACTIONS)
+    latest = _last_events([row.t for row in rows], action)
     out = []
     for row in rows:
-        event = _last_event(row.t, action)
+        event = latest.get(row.t.pk)
         until = ""
         if event is not None and event.data.get("until"):
             until = (
