@@ -92,7 +92,13 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["unit", "-received_at", "-id"]),
             models.Index(fields=["-received_at", "-id"]),
-            models.Index(fields=["next_alert_at"]),
+            # Only cases with an alert still to come: closed cases (most of them) stay out, and a
+            # sweep that raises a case's last warning removes its entry instead of moving it.
+            models.Index(
+                fields=["next_alert_at"],
+                name="cases_case_next_alert",
+                condition=models.Q(next_alert_at__isnull=False),
+            ),
             models.Index(fields=["matter", "-received_at"]),
             models.Index(fields=["deadline_status", "-received_at"]),
             # Ratings and tickets name a case by its number, sometimes without its source system.
@@ -153,8 +159,15 @@ class CaseWarning(models.Model):
     kind = models.CharField("类型", max_length=20, choices=WarningKind.choices)
     due_at = models.DateTimeField("时限")
     raised_at = models.DateTimeField("预警时间")
+    # No index: nothing lists warnings by who acknowledged them, and a catch-up sweep would write an
+    # entry for each of its half a million warnings (deleting a user scans the table instead).
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="确认人"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name="确认人",
+        db_index=False,
     )
     acknowledged_at = models.DateTimeField("确认时间", null=True, blank=True)
 

@@ -15,7 +15,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 
 from kaoping.assessment.models import DirtyKind
-from kaoping.assessment.rollups import cases_mark_dirty_where, days_mark_dirty
+from kaoping.assessment.rollups import days_mark_dirty
 from kaoping.cases.deadlines import NodeStatus, Timeline, counter_wait_seconds, finished_late
 from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, events_of
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
@@ -539,16 +539,24 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     due_now = "next_alert_at IS NOT NULL AND next_alert_at <= %s AND current_node <> ''"
     due_c = "c.next_alert_at IS NOT NULL AND c.next_alert_at <= %s AND c.current_node <> ''"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE {due_now} LIMIT 1", [at])
-        if cursor.fetchone() is None:
+        # Counted on the next_alert_at index alone (a few entries in a steady minute).
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE next_alert_at IS NOT NULL AND next_alert_at <= %s", [at]
+        )
+        due = cursor.fetchone()[0]
+        if not due:
             return SweepReport(examined=0, raised=0)
+        scan = _scan_whole_table(cursor, table, due)
     _bulk_pragmas()
+    # A catch-up sweep on SQLite reads the table in row order instead of through the index: rows come
+    # in case order (no sort of the warnings) and the UPDATE runs in one pass (a third less).
+    hint = " NOT INDEXED" if scan else ""
     kinds = " UNION ALL ".join(["SELECT %s AS kind, %s AS n"] * 3)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {warnings} (case_id, unit_id, node, kind, due_at, raised_at) "
             f"SELECT c.id, c.unit_id, c.current_node, k.kind, c.current_due_at, %s "
-            f"FROM {table} c CROSS JOIN ({kinds}) k "
+            f"FROM {table} AS c{hint} CROSS JOIN ({kinds}) k "
             f"WHERE {due_c} AND ((k.n = 1 AND c.alert_due_soon_at <= %s) "
             f"OR (k.n = 2 AND c.current_due_at <= %s) OR (k.n = 3 AND c.alert_breaker_at <= %s)) "
             f"ORDER BY c.id, k.n ON CONFLICT DO NOTHING",
@@ -569,10 +577,14 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
         raised = max(cursor.rowcount, 0)
         # The assessment rollups count overruns and breakers: mark the days of the cases that flip.
         flips = "(current_due_at < %s AND NOT overdue) OR (alert_breaker_at <= %s AND NOT breaker)"
-        cases_mark_dirty_where(f"{due_now} AND ({flips})", [at, at, at])
+        cursor.execute(
+            f"SELECT DISTINCT unit_id, received_at FROM {table}{hint} WHERE {due_now} AND ({flips})",
+            [at, at, at],
+        )
+        days_mark_dirty(kind=DirtyKind.CASES, pairs=cursor.fetchall())
         # The alert instants are ordered (due soon ≤ due < breaker): the next one is the first ahead.
         cursor.execute(
-            f"UPDATE {table} SET "
+            f"UPDATE {table}{hint} SET "
             f"deadline_status = CASE WHEN current_due_at < %s THEN 'overdue' "
             f"  WHEN alert_due_soon_at <= %s THEN 'due_soon' ELSE deadline_status END, "
             f"overdue = CASE WHEN current_due_at < %s THEN %s ELSE overdue END, "
@@ -593,6 +605,17 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
                 state={"raised": raised, "cases": examined},
             )
     return SweepReport(examined=examined, raised=raised)
+
+
+def _scan_whole_table(cursor: Any, table: str, due: int) -> bool:
+    """Whether a sweep with ``due`` cases to examine should read the whole case table in row order
+    (SQLite only: PostgreSQL's planner has statistics to choose by itself). SQLite has none, so it
+    always takes the index, which pays a random row access per case and a sort of the warnings."""
+    if connection.vendor != "sqlite":
+        return False
+    cursor.execute(f"SELECT MAX(id) FROM {table}")
+    rows = cursor.fetchone()[0] or 0
+    return due * 8 > rows
 
 
 def _bulk_pragmas() -> None:
