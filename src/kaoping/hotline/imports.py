@@ -26,6 +26,7 @@ import orjson
 from django.db import IntegrityError, connection, transaction
 
 from kaoping.core import clock
+from kaoping.core.bulk import gc_paused
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, unit_scope_q
 from kaoping.evidence.services import Actor, evidence_append
@@ -579,22 +580,23 @@ def hotline_ingest_file(
     failure: str | None = None
     deferred: list[tuple[str, EventRecord]] = []
     try:
-        done = False
-        while not done:
-            with transaction.atomic():
-                stored = 0
-                while stored < COMMIT_ROWS:
-                    item = _next_plan(plans, reader)
-                    if item is None or isinstance(item, str):
-                        done, failure = True, item
-                        break
-                    unreadable.extend(Rejection(*r) for r in item.unreadable)
-                    report.rejected.extend(Rejection(*r) for r in item.rejected)
-                    report.duplicates += item.duplicates
-                    deferred.extend(_store_plan(actor, item, label, report, deadlines, unit_paths))
-                    stored += item.rows
-                    if on_progress and item.rows:
-                        on_progress(item.rows)
+        with gc_paused():  # the plans are millions of small tuples, freed by refcount
+            done = False
+            while not done:
+                with transaction.atomic():
+                    stored = 0
+                    while stored < COMMIT_ROWS:
+                        item = _next_plan(plans, reader)
+                        if item is None or isinstance(item, str):
+                            done, failure = True, item
+                            break
+                        unreadable.extend(Rejection(*r) for r in item.unreadable)
+                        report.rejected.extend(Rejection(*r) for r in item.rejected)
+                        report.duplicates += item.duplicates
+                        deferred.extend(_store_plan(actor, item, label, report, deadlines, unit_paths))
+                        stored += item.rows
+                        if on_progress and item.rows:
+                            on_progress(item.rows)
     finally:
         reader.join(timeout=5)
         if reader.is_alive():

@@ -347,8 +347,8 @@ def apply_event(
     before_state = derived.machine.state
     derived.steps[id(event)] = (
         event.unit_id if event.unit_id is not None else holder,
-        before_state.value,
-        machine.state.value,
+        before_state._value_,  # plain attributes: Enum.value is a Python-level property
+        machine.state._value_,
     )
     if machine.state is State.CLOSED and before_state is not State.CLOSED:
         derived.closed_at = at

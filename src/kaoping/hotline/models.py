@@ -28,8 +28,14 @@ class Ticket(models.Model):
 
     source = models.CharField("来源系统", max_length=40)
     external_id = models.CharField("工单编号", max_length=80)
+    # No single-column indexes where a composite index below leads with the column: each index is
+    # written for every ticket of an import.
     centre = models.ForeignKey(
-        "org.Unit", on_delete=models.PROTECT, related_name="hotline_tickets", verbose_name="热线中心"
+        "org.Unit",
+        on_delete=models.PROTECT,
+        related_name="hotline_tickets",
+        verbose_name="热线中心",
+        db_index=False,
     )
     caller_name = models.CharField("来电人", max_length=100, blank=True)
     caller_phone = models.CharField("来电号码", max_length=30, blank=True)
@@ -53,6 +59,7 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="hotline_handled",
         verbose_name="承办单位",
+        db_index=False,
     )
     dispatched_at = models.DateTimeField("转派时间", null=True, blank=True)
     signed_at = models.DateTimeField("签收时间", null=True, blank=True)
@@ -80,6 +87,7 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="merged",
         verbose_name="并入工单",
+        db_index=False,  # a partial index below: few tickets are merged
     )
     satisfaction = models.CharField("中心回访结果", max_length=15, choices=SATISFACTION_CHOICES, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -96,6 +104,11 @@ class Ticket(models.Model):
             models.Index(fields=["centre", "state", "-received_at"]),
             models.Index(fields=["caller_phone", "-received_at"]),
             models.Index(fields=["closed_at"]),
+            models.Index(
+                fields=["merged_into"],
+                condition=models.Q(merged_into__isnull=False),
+                name="hotline_ticket_merged_into",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -110,7 +123,11 @@ class TicketEvent(models.Model):
     """One step of a ticket. Steps taken in Kaoping have an empty source and id; imported ones keep
     theirs, unique per source, so importing the same file twice stores nothing twice."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name="工单")
+    # Indexed by (ticket, at) below. The actor and unit are read through the ticket, never searched
+    # for: no index of their own, as each index is written for every event of an import.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", verbose_name="工单", db_index=False
+    )
     source = models.CharField("来源系统", max_length=40, blank=True)
     external_id = models.CharField("事件编号", max_length=120, blank=True)
     action = models.CharField("动作", max_length=20, choices=ACTION_CHOICES)
@@ -123,6 +140,7 @@ class TicketEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name="操作人",
+        db_index=False,
     )
     actor_name = models.CharField("操作人姓名", max_length=150, blank=True)
     unit = models.ForeignKey(
@@ -132,6 +150,7 @@ class TicketEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name="涉及单位",
+        db_index=False,
     )
     from_state = models.CharField("原状态", max_length=20, blank=True)
     to_state = models.CharField("新状态", max_length=20, blank=True)

@@ -19,9 +19,11 @@ The same row builders serve the writer's general path, so both paths write the s
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from sys import intern
 from typing import Any, NamedTuple
 
 import orjson
@@ -141,7 +143,7 @@ def ticket_row(rec: TicketRecord, d: Derived, instant: Instant) -> tuple[Any, ..
         rec.address,
         instant(rec.received_at),
         rec.call_taker_id,
-        m.state.value,
+        m.state._value_,  # the plain attribute: Enum.value is a Python-level property
         d.unit_id,
         instant(d.dispatched_at),
         instant(d.signed_at),
@@ -184,10 +186,10 @@ def event_row(e: EventRecord, step: tuple[int | None, str, str] | None, instant:
     ticket, states before and after) is None for an event not applied."""
     unit_id, before, after = step if step is not None else (e.unit_id, "", "")
     return (
-        e.source,
+        intern(e.source),  # one object for the whole batch: pickled once, by reference after that
         e.external_id,
-        e.action.value,
-        e.outcome.value,
+        e.action._value_,
+        e.outcome._value_,
         instant(e.at),
         e.actor_name,
         unit_id,
@@ -397,6 +399,7 @@ def plan_file(
     chunk: list[tuple[str, dict[str, Any]]] = []
     unreadable: list[tuple[str, str, str]] = []
     stored = _stored_finder(database, ticket_table) if database else None
+    gc.disable()  # this process only reads and plans, and ends with the file: see core.bulk.gc_paused
     try:
         for where, record, error in read_rows(Path(path), source=source, what=f"{kind} file", gbt_fields={}):
             if record is None:
