@@ -60,7 +60,7 @@ def _normalise(
     gbt_fields: Mapping[str, str],
     from_gbt: Callable[..., dict[str, Any]],
 ) -> dict[str, Any]:
-    if not gbt_fields.keys().isdisjoint(record):
+    if gbt_fields and not gbt_fields.keys().isdisjoint(record):
         return from_gbt(record, default_source=source)
     values = record.values()
     cleaned = (
