@@ -109,34 +109,25 @@ def cmd_calendar_seed(args: argparse.Namespace) -> int:
 
 
 # A case file is committed about this many records at a time (each batch of 2,000 keeps its evidence
-# entry): the cases named in a commit are recomputed once, before it.
+# entry); the cases it touched are recomputed once, at the end (see cases_ingest_file).
 FILE_COMMIT_ROWS = 50_000
 
 
 def cmd_import_cases(args: argparse.Namespace) -> int:
-    from kaoping.cases.files import read_rows
-    from kaoping.cases.services import Rejection, cases_ingest
+    from kaoping.cases.services import cases_ingest_file
 
     path = Path(args.file)
-    unreadable: list[Rejection] = []
-
-    def records() -> Any:
-        for where, record, error in read_rows(path, source=args.source):
-            if record is None:
-                unreadable.append(Rejection(where, "", error))
-            else:
-                yield where, record
-
     with _progress() as progress:
         task = progress.add_task(f"importing {path.name}", total=None)
-        report = cases_ingest(
+        report = cases_ingest_file(
             actor=CLI_ACTOR,
-            records=records(),
+            path=path,
+            source=args.source,
             label=f"import {path.name}",
             on_progress=lambda n: progress.advance(task, n),
             commit_rows=FILE_COMMIT_ROWS,
         )
-    rejected = sorted(unreadable + report.rejected, key=lambda r: _location_key(r.where))
+    rejected = sorted(report.rejected, key=lambda r: _location_key(r.where))
     print(
         f"{path.name}: {report.accepted_cases} case(s) and {report.accepted_events} event(s) imported, "
         f"{report.duplicates} already present, {len(rejected)} rejected"

@@ -198,3 +198,22 @@ class ImportBatch(models.Model):
     class Meta:
         verbose_name = "导入批次"
         verbose_name_plural = "导入批次"
+
+
+class RecomputeDebt(models.Model):
+    """Cases whose derived fields may be stale: a file import stores every record first and recomputes
+    the cases it touched once, at its end. Each commit records the ids it touched here (as ranges, a
+    superset being harmless), the final pass deletes them as it goes, and what an import that died
+    left behind is recomputed by ``services.cases_repair_stale``. ``touched_at`` says the run lives."""
+
+    run = models.CharField(max_length=32)
+    first_case_id = models.BigIntegerField()
+    last_case_id = models.BigIntegerField()
+    touched_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "待重算办件"
+        verbose_name_plural = "待重算办件"
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.first_case_id}–{self.last_case_id}"

@@ -4,11 +4,15 @@ events, the warning sweep and acknowledgement."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import queue
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import attrgetter
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -18,8 +22,17 @@ from kaoping.assessment.models import DirtyKind
 from kaoping.assessment.rollups import days_mark_dirty
 from kaoping.cases.deadlines import NodeStatus, Timeline, counter_wait_seconds, finished_late
 from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, events_of
-from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
-from kaoping.cases.models import Case, CaseEvent, CaseStatus, CaseWarning, ImportBatch, WarningKind
+from kaoping.cases.ingest import CaseRecord, Lookups, RecordError, validate
+from kaoping.cases.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CaseWarning,
+    ImportBatch,
+    RecomputeDebt,
+    WarningKind,
+)
+from kaoping.cases.pipeline import Batch, CaseItem, EventItem, case_item, event_item, read_file, same
 from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
@@ -79,9 +92,9 @@ def cases_ingest(
     stored (same source and id) are counted as duplicates and change nothing.
 
     Batches are committed together, about ``commit_rows`` records at a time (one batch, by default),
-    and the cases they touched are recomputed once, before the commit: a file lists a case's events
-    over hours or days of its lines, and recomputing the case after each batch that named it did most
-    of an import's work several times over. Every commit holds its cases' derived fields up to date.
+    and the cases they touched are recomputed once, before the commit, so every commit holds its
+    cases' derived fields up to date (the API and the simulator). Files go through
+    ``cases_ingest_file``, which recomputes once at the end.
 
     An event whose case is not stored yet is held back to the end (``orphans="defer"``, for files
     that list an event before its case) or refused at once (``"reject"``, for the API)."""
@@ -89,7 +102,8 @@ def cases_ingest(
     lookups = load_lookups(user)
     if commit_rows > BATCH:
         _bulk_pragmas()
-    deferred: list[tuple[str, EventRecord]] = []
+    instant = _instant_adapter()
+    deferred: list[EventItem] = []
     iterator = iter(records)
     done = False
     while not done:
@@ -101,13 +115,21 @@ def cases_ingest(
                 if not chunk:
                     done = True
                     break
-                valid: list[tuple[str, CaseRecord | EventRecord]] = []
+                cases: list[CaseItem] = []
+                events: list[EventItem] = []
                 for where, raw in chunk:
                     try:
-                        valid.append((where, validate(raw, lookups)))
+                        record = validate(raw, lookups)
                     except RecordError as exc:
                         report.rejected.append(Rejection(where, str(raw.get("id", "")), str(exc)))
-                later, ids = _ingest_batch(actor, valid, label, report, defer=orphans == "defer", now=now)
+                        continue
+                    if isinstance(record, CaseRecord):
+                        cases.append(case_item(where, record, instant))
+                    else:
+                        events.append(event_item(where, record, instant, same))
+                later, ids = _store_items(
+                    actor, cases, events, label, report, defer=orphans == "defer", now=now
+                )
                 deferred.extend(later)
                 touched.update(ids)
                 stored += len(chunk)
@@ -117,11 +139,163 @@ def cases_ingest(
                 cases_recompute(case_ids=touched, now=now)
     if deferred:
         with transaction.atomic():
-            still, ids = _ingest_batch(actor, list(deferred), label, report, defer=False, now=now)
+            still, ids = _store_items(actor, [], deferred, label, report, defer=False, now=now)
             assert not still
             if ids:
                 cases_recompute(case_ids=ids, now=now)
     return report
+
+
+# The recomputation debt of a file import: cases it has touched, recomputed once at its end.
+RECOMPUTE_CHUNK = 20_000  # cases recomputed per transaction at the end of a file import
+DEBT_GAP = 64  # touched ids this close together share one debt range (a superset is harmless)
+REPAIR_IDLE = dt.timedelta(minutes=10)  # a run that has not written for this long has died
+
+
+def cases_ingest_file(
+    *,
+    actor: Actor,
+    path: Path,
+    source: str,
+    label: str,
+    on_progress: Callable[[int], None] | None = None,
+    now: dt.datetime | None = None,
+    commit_rows: int = BATCH,
+) -> IngestReport:
+    """A case file (JSON Lines, CSV, XLSX): the same rules and batches as ``cases_ingest`` with
+    ``orphans="defer"``, but the file is read and validated in a second process
+    (``pipeline.read_file``) while this one looks up and writes, batches commit about
+    ``commit_rows`` records at a time, and the cases the file touched are recomputed once, at the
+    end: a file lists a case's events over days of its lines, so recomputing at every commit
+    evaluated many cases two or three times.
+
+    Until then each commit records the ids it touched as ``RecomputeDebt`` ranges, in its own
+    transaction; the final pass clears them as it goes. If the import dies on the way, what it left
+    is recomputed by ``cases_repair_stale`` (the periodic task, and the start of the next import)."""
+    from kaoping.cases.files import detect_format
+
+    detect_format(path)
+    if not path.exists():
+        raise KaopingError(ErrorCode.BAD_FILE, what="case file", where=str(path), why="does not exist")
+    cases_repair_stale()
+    report = IngestReport()
+    lookups = load_lookups()
+    _bulk_pragmas()
+    run = uuid.uuid4().hex
+    touched_all: set[int] = set()
+    context = multiprocessing.get_context("spawn")
+    batches: Any = context.Queue(maxsize=3)
+    reader = context.Process(
+        target=read_file,
+        args=(str(path), source, lookups, BATCH, batches, connection.vendor == "sqlite"),
+        daemon=True,
+    )
+    reader.start()
+    failure: str | None = None
+    deferred: list[EventItem] = []
+    try:
+        done = False
+        while not done:
+            with transaction.atomic():
+                touched: set[int] = set()
+                stored = 0
+                while stored < commit_rows:
+                    item = _next_batch(batches, reader)
+                    if item is None or isinstance(item, str):
+                        done, failure = True, item
+                        break
+                    report.rejected.extend(Rejection(*r) for r in item.unreadable + item.rejected)
+                    later, ids = _store_items(
+                        actor, item.cases, item.events, label, report, defer=True, now=now
+                    )
+                    deferred.extend(later)
+                    touched.update(ids)
+                    stored += item.rows
+                    if on_progress:
+                        on_progress(item.rows)
+                _debt_add(run, touched - touched_all)
+                touched_all.update(touched)
+        if deferred and failure is None:
+            with transaction.atomic():
+                still, ids = _store_items(actor, [], deferred, label, report, defer=False, now=now)
+                assert not still
+                _debt_add(run, ids - touched_all)
+                touched_all.update(ids)
+    finally:
+        reader.join(timeout=5)
+        if reader.is_alive():
+            reader.terminate()
+        # What was committed is recomputed even when the file could not be read to its end.
+        _recompute_run(run, touched_all, now)
+    if failure is not None:
+        raise KaopingError(ErrorCode.BAD_FILE, what="case file", where=path.name, why=failure)
+    return report
+
+
+def _next_batch(batches: Any, reader: Any) -> Batch | str | None:
+    """The reader's next message; a message too if the reader ended without saying so."""
+    while True:
+        try:
+            return batches.get(timeout=1)  # type: ignore[no-any-return]
+        except queue.Empty:
+            if not reader.is_alive():
+                return f"the reading process ended unexpectedly (exit code {reader.exitcode})"
+
+
+def _debt_ranges(ids: Iterable[int]) -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for case_id in sorted(ids):
+        if ranges and case_id - ranges[-1][1] <= DEBT_GAP:
+            ranges[-1] = (ranges[-1][0], case_id)
+        else:
+            ranges.append((case_id, case_id))
+    return ranges
+
+
+def _debt_add(run: str, ids: set[int]) -> None:
+    """In the caller's transaction: these cases may be stale until ``run`` recomputes them; and the
+    run is alive (its ranges' ``touched_at``)."""
+    at = clock.now()
+    if ids:
+        RecomputeDebt.objects.bulk_create(
+            RecomputeDebt(run=run, first_case_id=first, last_case_id=last, touched_at=at)
+            for first, last in _debt_ranges(ids)
+        )
+    RecomputeDebt.objects.filter(run=run).update(touched_at=at)
+
+
+def _recompute_run(run: str, case_ids: set[int], now: dt.datetime | None) -> None:
+    """Recompute a run's cases in ascending chunks, each transaction clearing the debt it paid."""
+    ordered = sorted(case_ids)
+    for start in range(0, len(ordered), RECOMPUTE_CHUNK):
+        chunk = ordered[start : start + RECOMPUTE_CHUNK]
+        with transaction.atomic():
+            cases_recompute(case_ids=chunk, now=now)
+            last = chunk[-1]
+            debts = RecomputeDebt.objects.filter(run=run)
+            debts.filter(last_case_id__lte=last).delete()
+            debts.filter(first_case_id__lte=last).update(first_case_id=last + 1, touched_at=clock.now())
+    RecomputeDebt.objects.filter(run=run).delete()
+
+
+def cases_repair_stale(*, idle: dt.timedelta = REPAIR_IDLE, now: dt.datetime | None = None) -> int:
+    """Recompute the cases left stale by file imports that died before their final pass (their
+    ranges untouched for ``idle``); returns the number of cases recomputed."""
+    cutoff = clock.now() - idle
+    dead = list(
+        RecomputeDebt.objects.values("run")
+        .annotate(last=models.Max("touched_at"))
+        .filter(last__lt=cutoff)
+        .values_list("run", flat=True)
+    )
+    repaired = 0
+    for run in dead:
+        ids: set[int] = set()
+        for first, last in RecomputeDebt.objects.filter(run=run).values_list("first_case_id", "last_case_id"):
+            ids.update(Case.objects.filter(pk__gte=first, pk__lte=last).values_list("pk", flat=True))
+        _recompute_run(run, ids, now)
+        repaired += len(ids)
+    return repaired
 
 
 CASE_COLUMNS = (
@@ -136,7 +310,7 @@ CASE_COLUMNS = (
     "applicant_phone",
     "applicant_id_number",
     "received_at",
-    # The derived fields as a new Case has them; cases_recompute fills them in before the commit.
+    # The derived fields as a new Case has them; cases_recompute fills them in.
     "status",
     "deadline_status",
     "current_node",
@@ -179,119 +353,84 @@ def _instant_adapter() -> Any:
     return sqlite_instant
 
 
-def _ingest_batch(
+def _store_items(
     actor: Actor,
-    valid: list[tuple[str, CaseRecord | EventRecord]],
+    cases: list[CaseItem],
+    events: list[EventItem],
     label: str,
     report: IngestReport,
     *,
     defer: bool,
     now: dt.datetime | None,
-) -> tuple[list[tuple[str, EventRecord]], set[int]]:
-    """Store one batch in the caller's transaction; return the events held back and the ids of the
-    cases it touched (for the caller to recompute)."""
+) -> tuple[list[EventItem], set[int]]:
+    """Store one batch (its records as ``pipeline`` tuples) in the caller's transaction; return the
+    events held back and the ids of the cases it touched (for the caller to recompute)."""
     # ``now`` is the clock deadlines are judged by: the present, or a replay's simulated moment.
     now = now or clock.now()
     instant = _instant_adapter()
-    deferred: list[tuple[str, EventRecord]] = []
-    case_records: dict[tuple[str, str], tuple[str, CaseRecord]] = {}
-    event_records: dict[tuple[str, str], tuple[str, EventRecord]] = {}
-    for where, record in valid:
-        key = (record.source, record.external_id)
-        target = case_records if isinstance(record, CaseRecord) else event_records
-        if key in target:
+    case_rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+    event_items: dict[tuple[str, str], EventItem] = {}
+    for _where, row in cases:
+        key = (row[0], row[1])
+        if key in case_rows:
             report.duplicates += 1  # the same record twice in one batch
             continue
-        target[key] = (where, record)  # type: ignore[assignment]
+        case_rows[key] = row
+    for item in events:
+        row = item[2]
+        key = (row[0], row[1])
+        if key in event_items:
+            report.duplicates += 1
+            continue
+        event_items[key] = item
 
     existing_cases = _existing(
-        Case, case_records.keys() | {(r.source, r.case_external_id) for _, r in event_records.values()}
+        Case, case_rows.keys() | {(item[2][0], item[1]) for item in event_items.values()}
     )
-    new_cases: list[CaseRecord] = []
-    for key, (_where, rec) in case_records.items():
+    new_cases: list[tuple[Any, ...]] = []
+    for key, row in case_rows.items():
         if key in existing_cases:
             report.duplicates += 1
             continue
-        new_cases.append(rec)
+        new_cases.append(row)
     stamp = instant(clock.now())
-    _insert(
-        Case._meta.db_table,
-        CASE_COLUMNS,
-        [
-            (
-                rec.source,
-                rec.external_id,
-                rec.matter_id,
-                rec.unit_id,
-                rec.staff_id,
-                rec.channel,
-                rec.applicant_kind,
-                rec.applicant_name,
-                rec.applicant_phone,
-                rec.applicant_id_number,
-                instant(rec.received_at),
-                CaseStatus.OPEN.value,
-                NodeStatus.PENDING.value,
-                "",
-                False,
-                False,
-                False,
-                1,
-                0,
-                False,
-                stamp,
-            )
-            for rec in new_cases
-        ],
-    )
+    # The derived fields as a new Case has them; the caller recomputes them.
+    fresh = (CaseStatus.OPEN.value, NodeStatus.PENDING.value, "", False, False, False, 1, 0, False, stamp)
+    _insert(Case._meta.db_table, CASE_COLUMNS, [row + fresh for row in new_cases])
     if new_cases:
-        existing_cases.update(_existing(Case, {(c.source, c.external_id) for c in new_cases}))
+        existing_cases.update(_existing(Case, {(row[0], row[1]) for row in new_cases}))
     report.accepted_cases += len(new_cases)
 
-    existing_events = _existing(CaseEvent, event_records.keys())
-    new_events: list[tuple[int, EventRecord]] = []
-    for key, (where, event) in event_records.items():
+    existing_events = _existing(CaseEvent, event_items.keys())
+    new_events: list[tuple[Any, ...]] = []
+    received = instant(now)
+    prep = CaseEvent._meta.get_field("detail").get_db_prep_save
+    deferred: list[EventItem] = []
+    for key, item in event_items.items():
         if key in existing_events:
             report.duplicates += 1
             continue
-        case_id = existing_cases.get((event.source, event.case_external_id))
+        where, case_external_id, row = item
+        case_id = existing_cases.get((row[0], case_external_id))
         if case_id is None:
             if defer:
-                deferred.append((where, event))
+                deferred.append(item)
             else:
                 report.rejected.append(
                     Rejection(
                         where,
-                        event.external_id,
-                        f"case: no case {event.case_external_id!r} from {event.source!r} "
-                        "(send the case first)",
+                        row[1],
+                        f"case: no case {case_external_id!r} from {row[0]!r} (send the case first)",
                     )
                 )
             continue
-        new_events.append((case_id, event))
-    received = instant(now)
-    detail = CaseEvent._meta.get_field("detail")
-    _insert(
-        CaseEvent._meta.db_table,
-        EVENT_COLUMNS,
-        [
-            (
-                case_id,
-                e.source,
-                e.external_id,
-                e.kind.value,
-                instant(e.at),
-                e.node,
-                detail.get_db_prep_save(e.detail, connection),
-                received,
-            )
-            for case_id, e in new_events
-        ],
-    )
+        detail = row[5] if isinstance(row[5], str) else prep(row[5], connection)
+        new_events.append((case_id, *row[:5], detail, received))
+    _insert(CaseEvent._meta.db_table, EVENT_COLUMNS, new_events)
     report.accepted_events += len(new_events)
 
-    touched = {existing_cases[(c.source, c.external_id)] for c in new_cases}
-    touched.update(case_id for case_id, _ in new_events)
+    touched = {existing_cases[(row[0], row[1])] for row in new_cases}
+    touched.update(row[0] for row in new_events)
     if new_cases or new_events:
         batch = ImportBatch.objects.create(
             source=label[:200],
@@ -300,8 +439,8 @@ def _ingest_batch(
             accepted=len(new_cases) + len(new_events),
             digest=digest(
                 sorted(
-                    [f"c:{c.source}:{c.external_id}" for c in new_cases]
-                    + [f"e:{e.source}:{e.external_id}" for _, e in new_events]
+                    [f"c:{row[0]}:{row[1]}" for row in new_cases]
+                    + [f"e:{row[1]}:{row[2]}" for row in new_events]
                 )
             ),
         )
