@@ -13,6 +13,7 @@ so the writer only checks the first ratings already stored (in its transaction) 
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,7 @@ def validate_file(
     valid: list[Draft] = []
     rejected: list[tuple[str, str, str]] = []
     count = 0
+    gc.disable()  # this process only reads and validates, and ends with the file: see core.bulk.gc_paused
     try:
         for where, record, error in read_rating_rows(Path(path), source=source):
             count += 1

@@ -25,6 +25,7 @@ from kaoping.assessment.rollups import days_mark_dirty, ratings_mark_dirty_where
 from kaoping.cases.files import detect_format
 from kaoping.cases.models import Case, ImportBatch
 from kaoping.core import clock
+from kaoping.core.bulk import gc_paused
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
@@ -180,32 +181,33 @@ def ratings_ingest_file(
     reader.start()
     failure: str | None = None
     try:
-        done = False
-        while not done:
-            with transaction.atomic():
-                stored = 0
-                while stored < COMMIT_ROWS:
-                    item = batches.get()
-                    if item is None or isinstance(item, str):
-                        # What was stored so far commits, as it would have batch by batch.
-                        done, failure = True, item
-                        break
-                    valid, rejected, count = item
-                    report.rejected.extend(Rejection(*r) for r in rejected)
-                    if not text_forms:
-                        valid = _adapted(valid)
-                    _store(
-                        actor,
-                        valid,
-                        label,
-                        report,
-                        now=now or clock.now(),
-                        scope=None,
-                        looked_up=database is not None,
-                    )
-                    stored += count
-                    if on_progress:
-                        on_progress(count)
+        with gc_paused():  # the batches are millions of small tuples, freed by refcount
+            done = False
+            while not done:
+                with transaction.atomic():
+                    stored = 0
+                    while stored < COMMIT_ROWS:
+                        item = batches.get()
+                        if item is None or isinstance(item, str):
+                            # What was stored so far commits, as it would have batch by batch.
+                            done, failure = True, item
+                            break
+                        valid, rejected, count = item
+                        report.rejected.extend(Rejection(*r) for r in rejected)
+                        if not text_forms:
+                            valid = _adapted(valid)
+                        _store(
+                            actor,
+                            valid,
+                            label,
+                            report,
+                            now=now or clock.now(),
+                            scope=None,
+                            looked_up=database is not None,
+                        )
+                        stored += count
+                        if on_progress:
+                            on_progress(count)
     finally:
         reader.join(timeout=5)
         if reader.is_alive():
