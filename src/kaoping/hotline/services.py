@@ -463,6 +463,43 @@ def dispatch_rule_create(
     return rule
 
 
+def dispatch_rule_update(
+    *,
+    actor: User,
+    rule: DispatchRule,
+    unit: Unit,
+    category: str,
+    keywords: str,
+    priority: int,
+    active: bool,
+) -> DispatchRule:
+    """Change a catalogue rule (its centre stays). A rule is switched off, not deleted: the evidence
+    log keeps what suggested past dispatches."""
+    require_unit_access(actor, rule.centre, what="dispatch rule")
+    if active:
+        _require_handling_unit(rule.centre, unit)
+    if category and category not in Category.values:
+        raise _invalid("category", f"{category!r} is not one of {', '.join(Category.values)}")
+    with transaction.atomic():
+        rule.unit, rule.category, rule.priority, rule.active = unit, category, priority, active
+        rule.keywords = "，".join(parse_keywords(keywords))
+        rule.save(update_fields=["unit", "category", "keywords", "priority", "active"])
+        evidence_append(
+            actor=actor,
+            action="hotline.dispatch_rule_update",
+            object_type="hotline.dispatchrule",
+            object_id=str(rule.pk),
+            state={
+                "unit": unit.pk,
+                "category": category,
+                "keywords": rule.keywords,
+                "priority": priority,
+                "active": active,
+            },
+        )
+    return rule
+
+
 def _require_handling_unit(centre: Unit, unit: Unit) -> None:
     if unit.kind != UnitKind.HANDLING_UNIT or not unit.path.startswith(centre.path) or not unit.active:
         raise _invalid("unit", f"{unit.code} is not an active handling unit of {centre.code}")
