@@ -14,7 +14,7 @@ from tests.hotline.conftest import Hotline
 
 def _client(hot: Hotline) -> Client:
     client = Client()
-    client.force_login(hot.org.admin)
+    client.force_login(hot.org.admin)  # type: ignore[arg-type]
     return client
 
 
