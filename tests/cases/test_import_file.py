@@ -106,13 +106,29 @@ def _outcome(report: services.IngestReport) -> tuple[Any, ...]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_file_import_stores_what_the_api_path_stores(matters, tmp_path, monkeypatch):  # noqa: F811
+@pytest.mark.parametrize("evaluators", [0, 2])
+def test_the_file_import_stores_what_the_api_path_stores(matters, tmp_path, monkeypatch, evaluators):  # noqa: F811
     records = _records()
     path = tmp_path / "cases.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     # Small batches and commits, so that a case's events span several commits.
     monkeypatch.setattr(services, "BATCH", 7)
+    if evaluators:  # the final pass in evaluating processes (else in this one), a few cases a task
+        monkeypatch.setattr(services, "PARALLEL_MIN", 1)
+        monkeypatch.setattr(services, "EVALUATORS", evaluators)
+        monkeypatch.setattr(services, "EVAL_CHUNK", 5)
+    else:
+        monkeypatch.setattr(services, "PARALLEL_MIN", 10**9)
+    parallel: list[int] = []
+    real = services._recompute_parallel
+
+    def spy(*args: Any) -> None:
+        parallel.append(1)
+        real(*args)
+
+    monkeypatch.setattr(services, "_recompute_parallel", spy)
     report = cases_ingest_file(actor="test", path=path, source="hall", label="file", now=NOW, commit_rows=14)
+    assert bool(parallel) == bool(evaluators)
     by_file = _stored()
     assert not RecomputeDebt.objects.exists()
     assert by_file[0] and all(row[1] for row in by_file[0])  # every case has a status

@@ -269,11 +269,14 @@ def _node(
     natural = limit.unit is LimitUnit.NATURAL_HOURS
     stop = end or now
 
+    # Seconds on the node's clock axis from its start: real seconds for natural limits, office
+    # seconds else (the start's own ordinal computed once: a node measures several spans from it).
+    origin = int(start.timestamp()) if natural else calendar.working_ordinal(start)
+
     def position(instant: dt.datetime) -> int:
-        """Seconds on the node's clock axis: real seconds for natural limits, office seconds else."""
         if natural:
-            return int(instant.timestamp())
-        return calendar.working_seconds_between(start, instant)
+            return int(instant.timestamp()) - origin
+        return calendar.working_ordinal(instant) - origin
 
     # Without pauses the due instant comes straight from the limit; each pause that begins before
     # the (moving) due instant pushes it back by the working time it lasted.
@@ -295,8 +298,8 @@ def _node(
             paused += length
             shifted = _shift(calendar, due, length, limit, natural)
             due, provisional = shifted.at, provisional or shifted.provisional
-    allowed = max(position(due) - position(start) - paused, 1)
-    used = max(position(stop) - position(start) - paused, 0)
+    allowed = max(position(due) - paused, 1)
+    used = max(position(stop) - paused, 0)
     share = used / allowed
     if end is not None:
         status = NodeStatus.DONE_ON_TIME if end <= due else NodeStatus.DONE_LATE

@@ -133,3 +133,25 @@ def read_file(
     except Exception as exc:  # a damaged file must end the import with a message, not hang it
         out.put(f"could not be read: {exc}")
     out.put(None)
+
+
+def evaluate_chunks(database: str, tasks: Any, results: Any, now: dt.datetime) -> None:
+    """An evaluating process of a file import's final pass (SQLite): sets Django up on the same
+    database, then for each chunk of case ids on ``tasks`` puts ``services.derive(chunk, now)`` on
+    ``results`` until it gets ``None``. It only reads (autocommit, no lock), the writer writes."""
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kaoping.config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    connection.settings_dict["NAME"] = database  # a test database, say: the one the writer uses
+    from kaoping.cases.services import derive
+
+    try:
+        while (chunk := tasks.get()) is not None:
+            results.put(derive(chunk, now))
+    except Exception as exc:  # the writer must hear of it rather than wait
+        results.put(f"evaluation failed: {exc!r}")

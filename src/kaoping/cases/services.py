@@ -32,7 +32,16 @@ from kaoping.cases.models import (
     RecomputeDebt,
     WarningKind,
 )
-from kaoping.cases.pipeline import Batch, CaseItem, EventItem, case_item, event_item, read_file, same
+from kaoping.cases.pipeline import (
+    Batch,
+    CaseItem,
+    EventItem,
+    case_item,
+    evaluate_chunks,
+    event_item,
+    read_file,
+    same,
+)
 from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
@@ -265,8 +274,21 @@ def _debt_add(run: str, ids: set[int]) -> None:
 
 
 def _recompute_run(run: str, case_ids: set[int], now: dt.datetime | None) -> None:
-    """Recompute a run's cases in ascending chunks, each transaction clearing the debt it paid."""
+    """Recompute a run's cases, then forget its debt. On SQLite with enough cases, and when this
+    connection has nothing uncommitted (so other processes see what it stored), the evaluation runs
+    in ``EVALUATORS`` other processes and this one writes; elsewhere it runs here, in ascending
+    chunks, each transaction clearing the debt it paid."""
     ordered = sorted(case_ids)
+    database = str(connection.settings_dict["NAME"])
+    if (
+        len(ordered) >= PARALLEL_MIN
+        and connection.vendor == "sqlite"
+        and Path(database).is_file()
+        and not connection.in_atomic_block
+    ):
+        _recompute_parallel(ordered, now or clock.now(), database)
+        RecomputeDebt.objects.filter(run=run).delete()
+        return
     for start in range(0, len(ordered), RECOMPUTE_CHUNK):
         chunk = ordered[start : start + RECOMPUTE_CHUNK]
         with transaction.atomic():
@@ -276,6 +298,90 @@ def _recompute_run(run: str, case_ids: set[int], now: dt.datetime | None) -> Non
             debts.filter(last_case_id__lte=last).delete()
             debts.filter(first_case_id__lte=last).update(first_case_id=last + 1, touched_at=clock.now())
     RecomputeDebt.objects.filter(run=run).delete()
+
+
+PARALLEL_MIN = 20_000  # fewer cases are evaluated here: starting the evaluators costs a second or two
+EVALUATORS = 2
+EVAL_CHUNK = 4_500  # case ids per task of an evaluator
+
+
+# What an evaluator returns per chunk: its case ids, the highest event and warning ids committed
+# before it read, the rows for ``_write_rows`` and the (unit, local day) pairs to mark dirty.
+Derived = tuple[list[int], int, int, list[list[Any]], list[tuple[int, dt.date]]]
+
+
+def derive(case_ids: list[int], now: dt.datetime) -> Derived:
+    """Evaluate these cases and return their derived rows without writing them (an evaluator)."""
+    events = connection.ops.quote_name(CaseEvent._meta.db_table)
+    warnings = connection.ops.quote_name(CaseWarning._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {events}")
+        event_mark = cursor.fetchone()[0] or 0
+        cursor.execute(f"SELECT MAX(id) FROM {warnings}")
+        warning_mark = cursor.fetchone()[0] or 0
+    rows: list[list[Any]] = []
+    days: set[tuple[int, dt.date]] = set()
+    zone = clock.local_zone()
+    for cases, timelines, warned in _timelines(case_ids, now):
+        for case, timeline in zip(cases, timelines, strict=True):
+            _apply(case, timeline, warned)
+        rows.extend(derived_rows(cases))
+        days.update((c.unit_id, c.received_at.astimezone(zone).date()) for c in cases)
+    return case_ids, event_mark, warning_mark, rows, sorted(days)
+
+
+def _recompute_parallel(ordered: list[int], now: dt.datetime, database: str) -> None:
+    """Evaluators read committed events (no lock) and evaluate; this process writes the rows, a few
+    chunks per transaction. A case that got an event or a warning after its evaluator read (another
+    writer: the API, the sweep) is recomputed here, inside the transaction that writes it."""
+    context = multiprocessing.get_context("spawn")
+    tasks: Any = context.Queue()
+    results: Any = context.Queue(maxsize=2 * EVALUATORS)
+    chunks = [ordered[i : i + EVAL_CHUNK] for i in range(0, len(ordered), EVAL_CHUNK)]
+    for chunk in chunks:
+        tasks.put(chunk)
+    workers = [
+        context.Process(target=evaluate_chunks, args=(database, tasks, results, now), daemon=True)
+        for _ in range(EVALUATORS)
+    ]
+    for worker in workers:
+        worker.start()
+        tasks.put(None)
+    events = connection.ops.quote_name(CaseEvent._meta.db_table)
+    warnings = connection.ops.quote_name(CaseWarning._meta.db_table)
+    pending = len(chunks)
+    try:
+        while pending:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for _ in range(min(pending, 4)):
+                    result = _next_result(results, workers)
+                    if isinstance(result, str):
+                        raise KaopingError(ErrorCode.INVALID, what="recomputation", why=result)
+                    case_ids, event_mark, warning_mark, rows, days = result
+                    _write_rows(rows)
+                    days_mark_dirty(kind=DirtyKind.CASES, pairs=days)
+                    cursor.execute(f"SELECT case_id FROM {events} WHERE id > %s", [event_mark])
+                    raced = {row[0] for row in cursor.fetchall()}
+                    cursor.execute(f"SELECT case_id FROM {warnings} WHERE id > %s", [warning_mark])
+                    raced.update(row[0] for row in cursor.fetchall())
+                    raced.intersection_update(case_ids)
+                    if raced:
+                        cases_recompute(case_ids=raced, now=now)
+                    pending -= 1
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.terminate()
+
+
+def _next_result(results: Any, workers: list[Any]) -> Derived | str:
+    while True:
+        try:
+            return results.get(timeout=1)  # type: ignore[no-any-return]
+        except queue.Empty:
+            if not any(worker.is_alive() for worker in workers):
+                return "the evaluating processes ended unexpectedly"
 
 
 def cases_repair_stale(*, idle: dt.timedelta = REPAIR_IDLE, now: dt.datetime | None = None) -> int:
@@ -576,20 +682,16 @@ DERIVED_FIELDS = list(DERIVED_NAMES)
 def write_derived(cases: Sequence[Any]) -> None:
     """Store the derived fields with one prepared UPDATE run over all rows (executemany): Django's
     bulk_update builds a CASE expression per field and row, which dominated ingestion time."""
-    if not cases:
-        return
+    _write_rows(derived_rows(cases))
+
+
+def derived_rows(cases: Sequence[Any]) -> list[list[Any]]:
+    """The UPDATE's parameters for each case: its derived fields as stored, then its id."""
     by_name = {f.name: f for f in Case._meta.concrete_fields}
-    fields = [by_name[name] for name in DERIVED_FIELDS]
-    quote = connection.ops.quote_name
-    sql = (
-        f"UPDATE {quote(Case._meta.db_table)} SET "
-        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
-        + f" WHERE {quote('id')} = %s"
-    )
     # Instants in the backend's form; the other fields (text, flags, numbers) are stored as they are.
     instant = _instant_adapter()
-    times = [isinstance(f, models.DateTimeField) for f in fields]
-    rows = [
+    times = [isinstance(by_name[name], models.DateTimeField) for name in DERIVED_FIELDS]
+    return [
         [
             instant(value) if is_time else value
             for value, is_time in zip(attrgetter(*DERIVED_FIELDS)(case), times, strict=True)
@@ -597,6 +699,18 @@ def write_derived(cases: Sequence[Any]) -> None:
         + [case.pk]
         for case in cases
     ]
+
+
+def _write_rows(rows: list[list[Any]]) -> None:
+    if not rows:
+        return
+    by_name = {f.name: f for f in Case._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Case._meta.db_table)} SET "
+        + ", ".join(f"{quote(by_name[name].column)} = %s" for name in DERIVED_FIELDS)
+        + f" WHERE {quote('id')} = %s"
+    )
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 

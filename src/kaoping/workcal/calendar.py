@@ -245,6 +245,11 @@ class WorkCalendar:
         """Office seconds from ``start`` to ``end`` (negative when ``end`` is earlier)."""
         return self._ordinal_one(self._epoch(end, "end")) - self._ordinal_one(self._epoch(start, "start"))
 
+    def working_ordinal(self, instant: dt.datetime) -> int:
+        """Office seconds from the start of the span to ``instant``: the scalar form of
+        ``working_ordinal_bulk``, for callers that measure many spans from one start."""
+        return self._ordinal_one(self._epoch(instant, "instant"))
+
     def _index_of(self, epoch: int) -> int:
         index = (epoch + self._offset - self._epoch_base) // 86400
         if not 0 <= index < len(self._is_work_l):
