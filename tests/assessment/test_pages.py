@@ -93,3 +93,46 @@ def test_manual_values_are_entered_with_evidence_and_refused_out_of_range(world:
         "2026-03-01",
         world.org.head_a,
     )
+
+
+def test_the_records_say_how_late_each_case_and_ticket_was(world: World):
+    from kaoping.cases.services import cases_ingest
+
+    base = {
+        "source": "feed",
+        "matter": "M-COM",
+        "unit": "WA",
+        "channel": "window",
+        "applicant_kind": "person",
+    }
+    records = [
+        {**base, "type": "case", "id": "LATE-1", "received_at": "2026-03-02T09:00:00+08:00"},
+        {
+            "type": "event",
+            "source": "feed",
+            "id": "LATE-1/a",
+            "case": "LATE-1",
+            "event": "arrived",
+            "at": "2026-03-02T09:00:00+08:00",
+        },
+        # 50 working minutes to acceptance against a limit of 30: 167 % of the limit used.
+        {
+            "type": "event",
+            "source": "feed",
+            "id": "LATE-1/b",
+            "case": "LATE-1",
+            "event": "accepted",
+            "at": "2026-03-02T09:50:00+08:00",
+        },
+    ]
+    report = cases_ingest(
+        actor="test", records=[(f"line {n}", r) for n, r in enumerate(records, 1)], label="t"
+    )
+    assert report.accepted == 3 and not report.rejected
+    rollups_rebuild(days=None)
+    run = assessment_run(actor=world.org.director, scheme_code="window", period="2026-03")
+    assessment_publish(actor=world.org.director, assessment=run)
+    page = _client("head_a").get(f"/assessment/{run.pk}/u/WA/acceptance_on_time/")
+    table = page.content.decode().split('data-testid="records"')[1]
+    assert "LATE-1" in table
+    assert "受理用时 167%（时限 30个工作分钟）" in table

@@ -363,3 +363,25 @@ def test_an_exemption_on_a_persons_result_is_theirs(hot: Hotline, month: Any) ->
     results = {r.subject_code: r for r in again.results.select_related("staff", "unit")}
     assert results["MO01"].total == mo.total + 2  # one missed error check (−2) forgiven
     assert results["CT01"].total == run.results.get(staff=month["ct"]).total  # the colleague unchanged
+
+
+def test_the_records_behind_the_overdue_line_say_when_the_reply_came_and_when_it_was_due(
+    hot: Hotline, month: Any
+) -> None:
+    from django.test import Client
+    from django.utils.timezone import localtime
+
+    from kaoping.assessment.services import assessment_publish
+    from kaoping.hotline.models import Ticket
+
+    run = assessment_run(actor="test", scheme_code="hotline_unit", period="2026-03")
+    assessment_publish(actor=hot.org.admin, assessment=run)
+    client = Client()
+    client.force_login(hot.org.admin)  # type: ignore[arg-type]
+    page = client.get(f"/assessment/{run.pk}/u/HU-A/overdue/")
+    assert page.status_code == 200
+    table = page.content.decode().split('data-testid="records"')[1]
+    due = Ticket.objects.get(external_id="T2").due_at
+    assert due is not None
+    assert f"答复 03-12 12:00，时限 {localtime(due):%m-%d %H:%M}" in table
+    assert table.count('href="/hotline/tickets/') == 1

@@ -3,12 +3,19 @@ one of its units; within it, only the results of units in the user's scope (othe
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from kaoping.assessment.models import Assessment, AssessmentResult, AssessmentStatus, SchemeVersion
+from kaoping.cases.deadlines import NodeResult, NodeStatus
+from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, events_of
+from kaoping.cases.models import Case
+from kaoping.catalog.models import node_limits
+from kaoping.core import clock
 from kaoping.core.permissions import User, unit_scope_q
 
 
@@ -63,3 +70,30 @@ def published_for(user: User, scheme_code: str, period: str) -> Assessment | Non
 
 def scheme_versions() -> QuerySet[SchemeVersion]:
     return SchemeVersion.objects.order_by("code", "-version")
+
+
+def late_nodes(cases: Sequence[Case], *, now: dt.datetime | None = None) -> dict[int, list[NodeResult]]:
+    """Per case, its timed nodes that ran late (finished late, or overdue now), evaluated from its
+    events: what the records behind a lost point show as "how late". One query for all the events."""
+    if not cases:
+        return {}
+    events = events_of([c.pk for c in cases])
+    calendars, base = Calendars(), node_limits()
+    custom = custom_limits(c.matter_id for c in cases)
+    moment = now or clock.now()
+    late = (NodeStatus.DONE_LATE, NodeStatus.OVERDUE)
+    return {
+        case.pk: [
+            node
+            for node in evaluate_case(
+                case,
+                events.get(case.pk, []),
+                calendars=calendars,
+                base_limits=base,
+                custom=custom,
+                now=moment,
+            ).nodes
+            if node.status in late
+        ]
+        for case in cases
+    }

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,7 +30,9 @@ from kaoping.assessment.models import (
     SchemeVersion,
 )
 from kaoping.assessment.schemes import Category, Grade
+from kaoping.cases.deadlines import NodeResult
 from kaoping.cases.models import Case
+from kaoping.catalog.models import TimedNode
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.masking import mask_phone, mask_text
@@ -195,17 +198,42 @@ def result_detail_view(request: HttpRequest, pk: int, unit_code: str) -> HttpRes
     )
 
 
+NODE_LABELS = dict(TimedNode.choices)
+
+
+def _how_late(nodes: list[NodeResult]) -> str:
+    """E.g. "受理用时 167%（时限 30个工作分钟）": the working time a late node used against its limit."""
+    return "；".join(
+        _("%(node)s用时 %(share)s（时限 %(limit)s）")
+        % {"node": _(NODE_LABELS.get(n.code, n.code)), "share": f"{n.used_share:.0%}", "limit": n.limit.label}
+        for n in nodes
+    )
+
+
+def _late_reply(ticket: Ticket) -> str:
+    due = ticket.extended_due_at or ticket.due_at
+    if ticket.on_time is not False or due is None or ticket.replied_at is None:
+        return ""
+    return _("答复 %(replied)s，时限 %(due)s") % {
+        "replied": localtime(ticket.replied_at).strftime("%m-%d %H:%M"),
+        "due": localtime(due).strftime("%m-%d %H:%M"),
+    }
+
+
 def _record_rows(records: list[Any], personal: bool) -> list[dict[str, Any]]:
     rows = []
+    late = selectors.late_nodes([r for r in records if isinstance(r, Case)])
     for record in records:
         if isinstance(record, Case):
+            how_late = _how_late(late.get(record.pk, []))
             rows.append(
                 {
                     "kind": _("办件"),
                     "id": record.external_id,
                     "url": f"/cases/{record.pk}/",
                     "when": record.received_at,
-                    "text": f"{record.matter.name} · {record.unit.name}",
+                    "text": f"{record.matter.name} · {record.unit.name}"
+                    + (f" · {how_late}" if how_late else ""),
                 }
             )
         elif isinstance(record, Rating):
@@ -234,7 +262,14 @@ def _record_rows(records: list[Any], personal: bool) -> list[dict[str, Any]]:
                     "url": f"/hotline/tickets/{record.pk}/",
                     "when": record.received_at,
                     "text": " · ".join(
-                        (record.get_category_display(), record.get_state_display(), content[:80])
+                        part
+                        for part in (
+                            record.get_category_display(),
+                            record.get_state_display(),
+                            _late_reply(record),
+                            content[:80],
+                        )
+                        if part
                     ),
                 }
             )
