@@ -9,6 +9,7 @@ from kaoping.evidence.digest import digest
 from kaoping.evidence.models import EvidenceEntry
 from kaoping.hotline.models import DispatchRule
 from kaoping.hotline.services import dispatch_suggestion
+from kaoping.org.services import unit_create
 from tests.hotline.conftest import Hotline
 
 
@@ -44,10 +45,24 @@ def test_a_rule_added_in_the_admin_is_logged_and_suggested(hot: Hotline) -> None
 
 
 def test_the_admin_refuses_a_unit_outside_the_centre_and_stores_nothing(hot: Hotline) -> None:
+    other = unit_create(
+        actor=hot.org.admin, code="H2", name="另一热线", kind="hotline_centre", parent=hot.org.region
+    )
+    theirs = unit_create(
+        actor=hot.org.admin, code="HU-X", name="他处承办单位", kind="handling_unit", parent=other
+    )
     before = DispatchRule.objects.count()
-    response = _client(hot).post("/admin/hotline/dispatchrule/add/", _form(hot, unit=hot.org.window_a.pk))
+    client = _client(hot)
+    response = client.post("/admin/hotline/dispatchrule/add/", _form(hot, unit=theirs.pk))
     assert response.status_code == 200
-    assert "is not an active handling unit of H1" in response.content.decode()
+    assert "HU-X is not an active handling unit of H1" in response.content.decode()
+    # A window is not even offered.
+    window = client.post("/admin/hotline/dispatchrule/add/", _form(hot, unit=hot.org.window_a.pk))
+    assert window.status_code == 200 and 'name="unit"' in window.content.decode()
+    assert (
+        f'value="{hot.org.window_a.pk}"'
+        not in window.content.decode().split('name="unit"')[1].split("</select>")[0]
+    )
     assert DispatchRule.objects.count() == before
 
 

@@ -125,3 +125,32 @@ def test_a_run_goes_through_the_hotline_ingestion_without_refusals(org: Any, cal
     assert QualityFinding.objects.count() == run.findings
     again = run_hotline(actor="test", start=start, days=4, seed=3, scale=0.5, centre=centre)
     assert again.tickets == 0 and again.calls == 0 and again.findings == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_hotline_has_a_dispatch_catalogue_that_suggests_the_usual_unit(calendar_db: None) -> None:
+    from django.contrib.auth import get_user_model
+
+    from kaoping.hotline.models import DispatchRule
+    from kaoping.hotline.services import dispatch_suggestion
+    from kaoping.sim.demo import load_demo
+    from kaoping.sim.hotline_runner import load_demo_hotline
+
+    load_demo()
+    admin = get_user_model().objects.get(username="admin")
+    centre = load_demo_hotline(actor=admin)
+    assert centre is not None and DispatchRule.objects.filter(centre=centre).count() == 5
+    suggested = {
+        text: unit.code
+        if (unit := dispatch_suggestion(centre=centre, category="complaint", content=text))
+        else None
+        for text in ("投诉物业乱收费", "投诉夜间施工噪音扰民", "建议增设公交线路", "天气预报")
+    }
+    assert suggested == {
+        "投诉物业乱收费": "HU-ZJ",
+        "投诉夜间施工噪音扰民": "HU-CG",
+        "建议增设公交线路": "HU-GJ",
+        "天气预报": None,
+    }
+    load_demo_hotline(actor=admin)  # again: nothing twice
+    assert DispatchRule.objects.filter(centre=centre).count() == 5

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from kaoping.core.errors import KaopingError
 from kaoping.hotline import services
 from kaoping.hotline.models import DispatchRule
+from kaoping.org.models import Unit, UnitKind
 
 
 class DispatchRuleForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -25,6 +26,14 @@ class DispatchRuleForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = DispatchRule
         fields = ["centre", "category", "keywords", "unit", "priority", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only hotline centres and handling units to choose from (the service checks the rest).
+        for name, kind in (("centre", UnitKind.HOTLINE_CENTRE), ("unit", UnitKind.HANDLING_UNIT)):
+            if name in self.fields:
+                field = cast(forms.ModelChoiceField, self.fields[name])  # type: ignore[type-arg]
+                field.queryset = Unit.objects.filter(kind=kind, active=True).order_by("path")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -64,7 +73,7 @@ class DispatchRuleForm(forms.ModelForm):  # type: ignore[type-arg]
 class DispatchRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = DispatchRuleForm
     list_display = ("centre", "category", "keywords", "unit", "priority", "active")
-    list_filter = ("centre", "category", "active")
+    list_filter = (("centre", admin.RelatedOnlyFieldListFilter), "category", "active")
     search_fields = ("keywords", "unit__name", "unit__code")
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:

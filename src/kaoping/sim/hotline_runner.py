@@ -17,7 +17,9 @@ from django.contrib.auth.models import AbstractUser
 from kaoping.core import clock
 from kaoping.evidence.services import Actor
 from kaoping.hotline.imports import hotline_ingest
+from kaoping.hotline.models import DispatchRule
 from kaoping.hotline.quality import FindingRow, findings_store
+from kaoping.hotline.services import dispatch_rule_create
 from kaoping.org.models import Role, RoleAssignment, Staff, Unit, UnitKind
 from kaoping.org.services import role_grant, staff_create, unit_create
 from kaoping.sim.hotline import SOURCE, SimAgent, SimHotline, SimUnit, call_figures, simulate
@@ -37,6 +39,14 @@ BEHAVIOUR = {
     "HU-CG": SimUnit("HU-CG", speed=1.6, return_rate=0.05, quality=0.85),
     "HU-RS": SimUnit("HU-RS", speed=0.6, return_rate=0.02, quality=0.985),
     "HU-GJ": SimUnit("HU-GJ", speed=1.0, return_rate=0.12, quality=0.95),
+}
+# The demo's dispatch catalogue (派单目录): keywords of the simulator's ticket texts, per unit.
+DISPATCH_KEYWORDS = {
+    "HU-ZJ": "物业，不动产，公积金，停水",
+    "HU-SJ": "价格，商家，餐馆",
+    "HU-CG": "噪音，路灯，井盖，塌陷，杂物，油烟",
+    "HU-RS": "社保，居住证",
+    "HU-GJ": "公交，线路",
 }
 # (username, name, role, employee number) of the further hotline people (no password: not demo logins).
 PEOPLE = [
@@ -74,6 +84,11 @@ def load_demo_hotline(*, actor: AbstractUser) -> Unit | None:
         role_grant(actor=actor, user=user, role=role, unit=centre)
         if not Staff.objects.filter(employee_no=employee_no).exists():
             staff_create(actor=actor, unit=centre, name=name, employee_no=employee_no, user=user)
+    if not DispatchRule.objects.filter(centre=centre).exists():
+        units = {u.code: u for u in Unit.objects.filter(code__in=DISPATCH_KEYWORDS)}
+        for code, keywords in DISPATCH_KEYWORDS.items():
+            if code in units:
+                dispatch_rule_create(actor=actor, centre=centre, unit=units[code], keywords=keywords)
     return centre
 
 
