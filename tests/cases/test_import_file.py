@@ -112,7 +112,7 @@ def test_the_file_import_stores_what_the_api_path_stores(matters, tmp_path, monk
     path = tmp_path / "cases.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     # Small batches and commits, so that a case's events span several commits.
-    monkeypatch.setattr(services, "BATCH", 7)
+    monkeypatch.setattr(services, "FILE_BATCH", 7)
     if evaluators:  # the final pass in evaluating processes (else in this one), a few cases a task
         monkeypatch.setattr(services, "PARALLEL_MIN", 1)
         monkeypatch.setattr(services, "EVALUATORS", evaluators)
