@@ -52,7 +52,10 @@ def _run(
     target: float,
     size_key: str,
 ) -> dict[str, Any]:
+    # The machine is shared: the load averages around the run say how much of it the figure had.
+    load_before = [round(x, 2) for x in os.getloadavg()]
     figures = _worker(which, _size(argv, flag, default))
+    figures["load_average"] = {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]}
     value = figures.pop("value")
     return write_result(
         name=name,
