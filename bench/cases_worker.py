@@ -243,6 +243,31 @@ def _bulk_derived(count: int) -> None:
             status = statuses[i % len(statuses)]
             closed = status.startswith("done")
             due = received + dt.timedelta(days=3)
+            derived: dict[str, Any] = {
+                "status": "closed" if closed else "open",
+                "accepted_at": adapt(received),
+                "handled_at": adapt(due) if closed else None,
+                "delivered_at": None,
+                "handling_due_at": adapt(due),
+                "deadline_status": status,
+                "current_node": "" if closed else "handling",
+                "current_due_at": None if closed else adapt(due),
+                "alert_due_soon_at": None,
+                "alert_breaker_at": None,
+                "provisional": False,
+                "overdue": status in ("overdue", "done_late"),
+                "breaker": False,
+                "next_alert_at": None,
+                "trips": 1,
+                "resubmissions": 0,
+                "one_time_notice": False,
+                "appointment_late": None,
+                "acceptance_late": False,
+                "handling_late": (status == "done_late") if closed else None,
+                "delivery_late": None,
+                "wait_minutes": None,
+            }
+            # By name: the derived fields grow (the node outcomes broke a positional list).
             chunk.append(
                 [
                     "bulk",
@@ -256,21 +281,7 @@ def _bulk_derived(count: int) -> None:
                     "",
                     adapt(received),
                     adapt(received),
-                    "closed" if closed else "open",
-                    adapt(received),
-                    adapt(due) if closed else None,
-                    None,
-                    adapt(due),
-                    status,
-                    "" if closed else "handling",
-                    None if closed else adapt(due),
-                    False,
-                    status in ("overdue", "done_late"),
-                    False,
-                    None,
-                    1,
-                    0,
-                    False,
+                    *(derived[name] for name in DERIVED_FIELDS),
                 ]
             )
             if len(chunk) == 20000:

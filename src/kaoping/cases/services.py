@@ -820,7 +820,7 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     # in case order (no sort of the warnings) and the UPDATE runs in one pass (a third less).
     hint = " NOT INDEXED" if scan else ""
     kinds = " UNION ALL ".join(["SELECT %s AS kind, %s AS n"] * 3)
-    with _rows_from_the_database(), transaction.atomic(), connection.cursor() as cursor:
+    with _rows_from_the_database(scan), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {warnings} (case_id, unit_id, node, kind, due_at, raised_at) "
             f"SELECT c.id, c.unit_id, c.current_node, k.kind, c.current_due_at, %s "
@@ -876,12 +876,13 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
 
 
 @contextmanager
-def _rows_from_the_database() -> Iterator[None]:
-    """On SQLite, no foreign key checks for the sweep's transaction: each warning's case and unit come
-    from the case row it is selected from, in the same transaction, so checking them again for half
-    a million warnings was a tenth of a catch-up sweep. The pragma only acts outside a transaction:
-    inside a caller's, the checks stay on."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+def _rows_from_the_database(catch_up: bool) -> Iterator[None]:
+    """On SQLite, no foreign key checks for a catch-up sweep's transaction: each warning's case and
+    unit come from the case row it is selected from, in the same transaction, so checking them again
+    for half a million warnings was a tenth of the sweep (a steady sweep keeps them: switching costs
+    more than it saves). The pragma only acts outside a transaction: inside a caller's, the checks
+    stay on."""
+    if not catch_up or connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
     with connection.cursor() as cursor:
