@@ -151,10 +151,6 @@ class Timeline:
         return any(n.status in (NodeStatus.OVERDUE, NodeStatus.DONE_LATE) for n in self.nodes)
 
 
-def _first(events: Sequence[Event], kind: EventKind) -> dt.datetime | None:
-    return next((e.at for e in events if e.kind is kind), None)
-
-
 def _pauses(events: Sequence[Event]) -> list[Pause]:
     """Pair each pause start with the next pause end (sorted events)."""
     pauses: list[Pause] = []
@@ -183,16 +179,26 @@ def evaluate(
     """The timeline of one case as of ``now``. ``limits`` gives each of the four timed nodes' limit,
     ``custom_limits`` those of the matter's own nodes that have one."""
     events = sorted(raw_events)
-    pauses = _pauses(events)
-    extensions = [
-        Extension(e.node or PAUSABLE_NODE, e.at, e.reason, e.approver, Limit.parse(e.limit))
-        for e in events
-        if e.kind is EventKind.EXTENSION_GRANTED
-    ]
+    # The first instant of each kind, in one pass: most cases have a handful of kinds, and the
+    # rarer ones (pauses, extensions, trips, matter nodes) are looked at only when present.
+    first: dict[EventKind, dt.datetime] = {}
+    for event in events:
+        if event.kind not in first:
+            first[event.kind] = event.at
+    pauses = _pauses(events) if EventKind.PAUSE_STARTED in first else []
+    extensions = (
+        [
+            Extension(e.node or PAUSABLE_NODE, e.at, e.reason, e.approver, Limit.parse(e.limit))
+            for e in events
+            if e.kind is EventKind.EXTENSION_GRANTED
+        ]
+        if EventKind.EXTENSION_GRANTED in first
+        else []
+    )
     nodes = []
     for code, start_kind, end_kind in TIMED_NODES:
-        start = _first(events, start_kind)
-        if code == "acceptance" and start is None and _first(events, EventKind.ACCEPTED) is not None:
+        start = first.get(start_kind)
+        if code == "acceptance" and start is None and EventKind.ACCEPTED in first:
             start = received_at  # online cases: the clock runs from submission
         limit = limits[code]
         granted = [x for x in extensions if x.node == code]
@@ -204,7 +210,7 @@ def evaluate(
                 code,
                 limit,
                 start,
-                _first(events, end_kind),
+                first.get(end_kind),
                 node_pauses,
                 calendar,
                 now,
@@ -213,19 +219,24 @@ def evaluate(
             )
         )
     custom: dict[str, list[dt.datetime | None]] = {}
-    for event in events:
-        if event.kind in (EventKind.NODE_STARTED, EventKind.NODE_FINISHED) and event.node:
-            slot = custom.setdefault(event.node, [None, None])
-            index = 0 if event.kind is EventKind.NODE_STARTED else 1
-            slot[index] = slot[index] or event.at
+    if EventKind.NODE_STARTED in first or EventKind.NODE_FINISHED in first:
+        for event in events:
+            if event.kind in (EventKind.NODE_STARTED, EventKind.NODE_FINISHED) and event.node:
+                slot = custom.setdefault(event.node, [None, None])
+                index = 0 if event.kind is EventKind.NODE_STARTED else 1
+                slot[index] = slot[index] or event.at
     return Timeline(
         nodes=nodes,
         pauses=pauses,
         extensions=extensions,
-        trips=1 + sum(1 for e in events if e.kind is EventKind.TRIP),
-        resubmissions=sum(1 for e in events if e.kind is EventKind.RESUBMISSION),
-        one_time_notice=any(e.kind is EventKind.ONE_TIME_NOTICE for e in events),
-        arrived_at=_first(events, EventKind.ARRIVED),
+        trips=1 + (sum(1 for e in events if e.kind is EventKind.TRIP) if EventKind.TRIP in first else 0),
+        resubmissions=(
+            sum(1 for e in events if e.kind is EventKind.RESUBMISSION)
+            if EventKind.RESUBMISSION in first
+            else 0
+        ),
+        one_time_notice=EventKind.ONE_TIME_NOTICE in first,
+        arrived_at=first.get(EventKind.ARRIVED),
         custom_nodes=[
             CustomNode(
                 code,
