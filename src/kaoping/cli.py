@@ -115,9 +115,10 @@ FILE_COMMIT_ROWS = 50_000
 
 def cmd_import_cases(args: argparse.Namespace) -> int:
     from kaoping.cases.services import cases_ingest_file
+    from kaoping.core.bulk import gc_paused
 
     path = Path(args.file)
-    with _progress() as progress:
+    with _progress() as progress, gc_paused():
         task = progress.add_task(f"importing {path.name}", total=None)
         report = cases_ingest_file(
             actor=CLI_ACTOR,

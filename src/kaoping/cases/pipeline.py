@@ -110,29 +110,36 @@ def read_file(
     path: str, source: str, lookups: Lookups, batch: int, out: Any, text_forms: bool = True
 ) -> None:
     """Read and validate the file batch by batch (the reader process)."""
-    from kaoping.cases.files import read_rows
+    from kaoping.core.bulk import gc_paused
     from kaoping.core.errors import KaopingError
 
-    chunk: list[tuple[str, dict[str, Any]]] = []
-    unreadable: list[tuple[str, str, str]] = []
-    rows = 0
     try:
-        for where, record, error in read_rows(Path(path), source=source):
-            rows += 1
-            if record is None:
-                unreadable.append((where, "", error))
-            else:
-                chunk.append((where, record))
-            if rows == batch:
-                out.put(build_batch(chunk, lookups, unreadable, rows, text_forms))
-                chunk, unreadable, rows = [], [], 0
-        if rows:
-            out.put(build_batch(chunk, lookups, unreadable, rows, text_forms))
+        with gc_paused():  # a process of its own, making many short-lived objects without cycles
+            _read(path, source, lookups, batch, out, text_forms)
     except KaopingError as exc:
         out.put(exc.message)
     except Exception as exc:  # a damaged file must end the import with a message, not hang it
         out.put(f"could not be read: {exc}")
     out.put(None)
+
+
+def _read(path: str, source: str, lookups: Lookups, batch: int, out: Any, text_forms: bool) -> None:
+    from kaoping.cases.files import read_rows
+
+    chunk: list[tuple[str, dict[str, Any]]] = []
+    unreadable: list[tuple[str, str, str]] = []
+    rows = 0
+    for where, record, error in read_rows(Path(path), source=source):
+        rows += 1
+        if record is None:
+            unreadable.append((where, "", error))
+        else:
+            chunk.append((where, record))
+        if rows == batch:
+            out.put(build_batch(chunk, lookups, unreadable, rows, text_forms))
+            chunk, unreadable, rows = [], [], 0
+    if rows:
+        out.put(build_batch(chunk, lookups, unreadable, rows, text_forms))
 
 
 def evaluate_chunks(database: str, tasks: Any, results: Any, now: dt.datetime) -> None:
@@ -149,9 +156,11 @@ def evaluate_chunks(database: str, tasks: Any, results: Any, now: dt.datetime) -
 
     connection.settings_dict["NAME"] = database  # a test database, say: the one the writer uses
     from kaoping.cases.services import derive
+    from kaoping.core.bulk import gc_paused
 
     try:
-        while (chunk := tasks.get()) is not None:
-            results.put(derive(chunk, now))
+        with gc_paused():  # a process of its own, building many short-lived objects without cycles
+            while (chunk := tasks.get()) is not None:
+                results.put(derive(chunk, now))
     except Exception as exc:  # the writer must hear of it rather than wait
         results.put(f"evaluation failed: {exc!r}")
