@@ -34,7 +34,6 @@ from kaoping.cases.models import (
     WarningKind,
 )
 from kaoping.cases.pipeline import (
-    Batch,
     CaseItem,
     EventItem,
     case_item,
@@ -45,6 +44,7 @@ from kaoping.cases.pipeline import (
 )
 from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
+from kaoping.core.bulk import Reader
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
@@ -196,63 +196,51 @@ def cases_ingest_file(
     _bulk_pragmas(file_import=True)
     run = uuid.uuid4().hex
     touched_all: set[int] = set()
-    context = multiprocessing.get_context("spawn")
-    batches: Any = context.Queue(maxsize=3)
-    reader = context.Process(
-        target=read_file,
-        args=(str(path), source, lookups, FILE_BATCH, batches, connection.vendor == "sqlite"),
-        daemon=True,
+    reader = Reader(
+        read_file,
+        path=str(path),
+        source=source,
+        lookups=lookups,
+        batch=FILE_BATCH,
+        text_forms=connection.vendor == "sqlite",
     )
-    reader.start()
     failure: str | None = None
     deferred: list[EventItem] = []
     try:
-        done = False
-        while not done:
-            with transaction.atomic():
-                touched: set[int] = set()
-                stored = 0
-                while stored < commit_rows:
-                    item = _next_batch(batches, reader)
-                    if item is None or isinstance(item, str):
-                        done, failure = True, item
-                        break
-                    report.rejected.extend(Rejection(*r) for r in item.unreadable + item.rejected)
-                    later, ids = _store_items(
-                        actor, item.cases, item.events, label, report, defer=True, now=now
-                    )
-                    deferred.extend(later)
-                    touched.update(ids)
-                    stored += item.rows
-                    if on_progress:
-                        on_progress(item.rows)
-                _debt_add(run, touched - touched_all)
-                touched_all.update(touched)
-        if deferred and failure is None:
-            with transaction.atomic():
-                still, ids = _store_items(actor, [], deferred, label, report, defer=False, now=now)
-                assert not still
-                _debt_add(run, ids - touched_all)
-                touched_all.update(ids)
+        with reader:
+            done = False
+            while not done:
+                with transaction.atomic():
+                    touched: set[int] = set()
+                    stored = 0
+                    while stored < commit_rows:
+                        item = reader.get()
+                        if item is None or isinstance(item, str):
+                            done, failure = True, item
+                            break
+                        report.rejected.extend(Rejection(*r) for r in item.unreadable + item.rejected)
+                        later, ids = _store_items(
+                            actor, item.cases, item.events, label, report, defer=True, now=now
+                        )
+                        deferred.extend(later)
+                        touched.update(ids)
+                        stored += item.rows
+                        if on_progress:
+                            on_progress(item.rows)
+                    _debt_add(run, touched - touched_all)
+                    touched_all.update(touched)
+            if deferred and failure is None:
+                with transaction.atomic():
+                    still, ids = _store_items(actor, [], deferred, label, report, defer=False, now=now)
+                    assert not still
+                    _debt_add(run, ids - touched_all)
+                    touched_all.update(ids)
     finally:
-        reader.join(timeout=5)
-        if reader.is_alive():
-            reader.terminate()
         # What was committed is recomputed even when the file could not be read to its end.
         _recompute_run(run, touched_all, now)
     if failure is not None:
         raise KaopingError(ErrorCode.BAD_FILE, what="case file", where=path.name, why=failure)
     return report
-
-
-def _next_batch(batches: Any, reader: Any) -> Batch | str | None:
-    """The reader's next message; a message too if the reader ended without saying so."""
-    while True:
-        try:
-            return batches.get(timeout=1)  # type: ignore[no-any-return]
-        except queue.Empty:
-            if not reader.is_alive():
-                return f"the reading process ended unexpectedly (exit code {reader.exitcode})"
 
 
 def _debt_ranges(ids: Iterable[int]) -> list[tuple[int, int]]:

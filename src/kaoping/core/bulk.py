@@ -1,10 +1,15 @@
-"""Helpers for bulk work (file imports) that are not about any one kind of record."""
+"""Helpers for bulk work (file imports) that are not about any one kind of record: pausing the
+cyclic garbage collector, and the reader process that reads a file while the importer writes."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import multiprocessing
+import queue
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -25,3 +30,47 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class Reader:
+    """A spawned process that reads and validates a file for an import while this process writes.
+
+    ``target`` is called with ``kwargs`` and ``out``, a bounded queue on which it puts each batch, a
+    message (a str) if the file cannot be read, and finally None. ``get`` returns the next of these;
+    should the process die without saying so (killed, out of memory), it returns a message instead
+    of waiting for ever. Used as a context manager: the process is started on entry and reaped on
+    exit, terminated if it is still running (the import failed on the writing side)."""
+
+    def __init__(self, target: Callable[..., None], **kwargs: Any) -> None:
+        context = multiprocessing.get_context("spawn")  # no forked copy of Django's connections
+        self._queue: Any = context.Queue(maxsize=3)
+        self._process = context.Process(target=target, kwargs={**kwargs, "out": self._queue}, daemon=True)
+
+    def __enter__(self) -> Reader:
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.terminate()
+
+    def get(self) -> Any:
+        while True:
+            try:
+                return self._queue.get(timeout=1)
+            except queue.Empty:
+                if not self._process.is_alive():
+                    return f"the reading process ended unexpectedly (exit code {self._process.exitcode})"
+
+
+def readable_sqlite_file() -> str | None:
+    """The SQLite database file, when a reader process may look things up in it itself: it sees what
+    this connection sees only when this connection has nothing uncommitted (not inside a caller's
+    transaction). None otherwise, or on another database."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return None
+    name = str(connection.settings_dict["NAME"])
+    return name if Path(name).is_file() else None

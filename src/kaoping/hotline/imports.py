@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing
-import queue
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +24,7 @@ import orjson
 from django.db import IntegrityError, connection, transaction
 
 from kaoping.core import clock
-from kaoping.core.bulk import gc_paused
+from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, unit_scope_q
 from kaoping.evidence.services import Actor, evidence_append
@@ -553,54 +551,39 @@ def hotline_ingest_file(
     unit_paths = {unit_id: unit_path for unit_id, unit_path in lookups.units.values()}
     centre_paths = dict(Unit.objects.filter(kind=UnitKind.HOTLINE_CENTRE).values_list("pk", "path"))
     _bulk_pragmas()
-    # The reader looks up the stored tickets itself when it can see what this connection sees.
-    database: str | None = str(connection.settings_dict["NAME"])
-    if not (_SQLITE and Path(str(database)).is_file()) or connection.in_atomic_block:
-        database = None
-    context = multiprocessing.get_context("spawn")
-    plans: Any = context.Queue(maxsize=3)
-    reader = context.Process(
-        target=plan_file,
-        args=(
-            str(path),
-            source,
-            kind,
-            Lookups(centres=dict(lookups.centres), units=dict(lookups.units), staff=dict(lookups.staff)),
-            centre_paths,
-            planned,
-            BATCH,
-            plans,
-            _SQLITE,
-            database,
-            Ticket._meta.db_table,
-        ),
-        daemon=True,
-    )
-    reader.start()
     failure: str | None = None
     deferred: list[tuple[str, EventRecord]] = []
-    try:
-        with gc_paused():  # the plans are millions of small tuples, freed by refcount
-            done = False
-            while not done:
-                with transaction.atomic():
-                    stored = 0
-                    while stored < COMMIT_ROWS:
-                        item = _next_plan(plans, reader)
-                        if item is None or isinstance(item, str):
-                            done, failure = True, item
-                            break
-                        unreadable.extend(Rejection(*r) for r in item.unreadable)
-                        report.rejected.extend(Rejection(*r) for r in item.rejected)
-                        report.duplicates += item.duplicates
-                        deferred.extend(_store_plan(actor, item, label, report, deadlines, unit_paths))
-                        stored += item.rows
-                        if on_progress and item.rows:
-                            on_progress(item.rows)
-    finally:
-        reader.join(timeout=5)
-        if reader.is_alive():
-            reader.terminate()
+    reader = Reader(
+        plan_file,
+        path=str(path),
+        source=source,
+        kind=kind,
+        lookups=Lookups(centres=dict(lookups.centres), units=dict(lookups.units), staff=dict(lookups.staff)),
+        centre_paths=centre_paths,
+        deadlines=planned,
+        batch=BATCH,
+        text_forms=_SQLITE,
+        # The reader looks up the stored tickets itself when it can see what this connection sees.
+        database=readable_sqlite_file(),
+        ticket_table=Ticket._meta.db_table,
+    )
+    with reader, gc_paused():  # the plans are millions of small tuples, freed by refcount
+        done = False
+        while not done:
+            with transaction.atomic():
+                stored = 0
+                while stored < COMMIT_ROWS:
+                    item = reader.get()
+                    if item is None or isinstance(item, str):
+                        done, failure = True, item
+                        break
+                    unreadable.extend(Rejection(*r) for r in item.unreadable)
+                    report.rejected.extend(Rejection(*r) for r in item.rejected)
+                    report.duplicates += item.duplicates
+                    deferred.extend(_store_plan(actor, item, label, report, deadlines, unit_paths))
+                    stored += item.rows
+                    if on_progress and item.rows:
+                        on_progress(item.rows)
     if failure is not None:
         raise KaopingError(ErrorCode.BAD_FILE, what=what, where=path.name, why=failure)
     if deferred:
@@ -608,16 +591,6 @@ def hotline_ingest_file(
         assert not left
     report.rejected = unreadable + report.rejected
     return report
-
-
-def _next_plan(plans: Any, reader: Any) -> Plan | str | None:
-    """The reader's next message; a message too if the reader ended without saying so."""
-    while True:
-        try:
-            return plans.get(timeout=1)  # type: ignore[no-any-return]
-        except queue.Empty:
-            if not reader.is_alive():
-                return f"the reading process ended unexpectedly (exit code {reader.exitcode})"
 
 
 def _bulk_pragmas() -> None:

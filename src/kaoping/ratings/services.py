@@ -9,7 +9,6 @@ opens its rectification (follow-up) in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from kaoping.assessment.rollups import days_mark_dirty, ratings_mark_dirty_where
 from kaoping.cases.files import detect_format
 from kaoping.cases.models import Case, ImportBatch
 from kaoping.core import clock
-from kaoping.core.bulk import gc_paused
+from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
@@ -157,61 +156,47 @@ def ratings_ingest_file(
     _bulk_pragmas()
     text_forms = connection.vendor == "sqlite"
     # The reader looks up the cases itself when it can see what this connection sees.
-    database: str | None = str(connection.settings_dict["NAME"])
-    if not (text_forms and Path(str(database)).is_file()) or connection.in_atomic_block:
-        database = None
-    context = multiprocessing.get_context("spawn")
-    batches: Any = context.Queue(maxsize=3)
-    reader = context.Process(
-        target=validate_file,
-        args=(
-            str(path),
-            source,
-            dict(lookups.units),
-            dict(lookups.staff),
-            convention.value,
-            BATCH,
-            batches,
-            text_forms,
-            database,
-            Case._meta.db_table,
-        ),
-        daemon=True,
+    database = readable_sqlite_file()
+    reader = Reader(
+        validate_file,
+        path=str(path),
+        source=source,
+        units=dict(lookups.units),
+        staff=dict(lookups.staff),
+        convention=convention.value,
+        batch=BATCH,
+        text_forms=text_forms,
+        database=database,
+        case_table=Case._meta.db_table,
     )
-    reader.start()
     failure: str | None = None
-    try:
-        with gc_paused():  # the batches are millions of small tuples, freed by refcount
-            done = False
-            while not done:
-                with transaction.atomic():
-                    stored = 0
-                    while stored < COMMIT_ROWS:
-                        item = batches.get()
-                        if item is None or isinstance(item, str):
-                            # What was stored so far commits, as it would have batch by batch.
-                            done, failure = True, item
-                            break
-                        valid, rejected, count = item
-                        report.rejected.extend(Rejection(*r) for r in rejected)
-                        if not text_forms:
-                            valid = _adapted(valid)
-                        _store(
-                            actor,
-                            valid,
-                            label,
-                            report,
-                            now=now or clock.now(),
-                            scope=None,
-                            looked_up=database is not None,
-                        )
-                        stored += count
-                        if on_progress:
-                            on_progress(count)
-    finally:
-        reader.join(timeout=5)
-        if reader.is_alive():
-            reader.terminate()
+    with reader, gc_paused():  # the batches are millions of small tuples, freed by refcount
+        done = False
+        while not done:
+            with transaction.atomic():
+                stored = 0
+                while stored < COMMIT_ROWS:
+                    item = reader.get()
+                    if item is None or isinstance(item, str):
+                        # What was stored so far commits, as it would have batch by batch.
+                        done, failure = True, item
+                        break
+                    valid, rejected, count = item
+                    report.rejected.extend(Rejection(*r) for r in rejected)
+                    if not text_forms:
+                        valid = _adapted(valid)
+                    _store(
+                        actor,
+                        valid,
+                        label,
+                        report,
+                        now=now or clock.now(),
+                        scope=None,
+                        looked_up=database is not None,
+                    )
+                    stored += count
+                    if on_progress:
+                        on_progress(count)
     if failure is not None:
         raise KaopingError(ErrorCode.BAD_FILE, what="rating file", where=path.name, why=failure)
     return report
