@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +37,22 @@ def cli_install(tmp_path_factory: Any) -> Any:
 @pytest.fixture
 def org(db) -> OrgTree:
     return build_org()
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """The English catalogue compiled and loaded; Chinese again afterwards."""
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    from kaoping.web.i18n import compile_translations
+
+    compile_translations()
+    # Catalogues loaded before the .mo was compiled are cached per process: start afresh.
+    setattr(trans_real, "_translations", {})  # noqa: B010
+    setattr(trans_real, "_default", None)  # noqa: B010
+    yield
+    translation.activate("zh-hans")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -379,21 +379,6 @@ def test_the_command_prints_the_proposals(setup: Setup, capsys: Any):
     assert main(["calibrate", "--scheme", "nope"]) == 2
 
 
-@pytest.fixture
-def english() -> Any:
-    from django.utils import translation
-    from django.utils.translation import trans_real
-
-    from kaoping.web.i18n import compile_translations
-
-    compile_translations()
-    # Catalogues loaded before the .mo was compiled are cached per process: start afresh.
-    setattr(trans_real, "_translations", {})  # noqa: B010
-    setattr(trans_real, "_default", None)  # noqa: B010
-    yield
-    translation.activate("zh-hans")
-
-
 def test_the_page_reads_in_english(setup: Setup, english: Any):
     three_quarters(setup)
     director = client_for(setup.org.director)

@@ -9,13 +9,10 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import trans_real
 
 from kaoping.hotline import services as s
 from kaoping.hotline.models import CallRecord, Ticket, TicketEvent
 from kaoping.hotline.workflow import Satisfaction
-from kaoping.web.i18n import compile_translations
 from tests.hotline.conftest import Hotline, at
 
 pytestmark = pytest.mark.django_db
@@ -300,16 +297,6 @@ def test_figures_for_a_month_and_a_day_range(hot: Hotline, monday: None) -> None
     assert 'data-rate="answer_rate"' not in unit and "100.00%" in unit
     bad = hallmgr.get(reverse("hotline:figures"), {"month": "2026-13"})
     assert bad.status_code == 400 and 'data-testid="period-errors"' in text(bad)
-
-
-@pytest.fixture
-def english() -> Any:
-    compile_translations()
-    # Catalogues loaded before the .mo was compiled are cached per process: start afresh.
-    setattr(trans_real, "_translations", {})  # noqa: B010
-    setattr(trans_real, "_default", None)  # noqa: B010
-    yield
-    translation.activate("zh-hans")
 
 
 def test_the_pages_read_in_english(hot: Hotline, monday: None, english: Any) -> None:

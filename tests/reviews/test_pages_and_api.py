@@ -4,18 +4,13 @@ minimum, re-checks through the page, scoping (404 outside it), the admin, Englis
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from django.test import Client
-from django.utils import translation
-from django.utils.translation import trans_real
 
 from kaoping.evidence.verify import verify_chain
 from kaoping.reviews.models import Invitation, RecheckOutcome, Response, ReviewCampaign
 from kaoping.reviews.services import campaign_close, campaign_open, invitations_issue
-from kaoping.web.i18n import compile_translations
 from tests.factories import OrgTree
 from tests.reviews.helpers import answer, make_campaign
 
@@ -243,16 +238,6 @@ def test_the_admin_refuses_weights_outside_their_ranges(org, questionnaire):
     created = ReviewCampaign.objects.get(name="后台创建")
     assert created.groups.count() == 5 and list(created.units.all()) == [org.dept_a]
     assert verify_chain().ok  # logged with its units and weights
-
-
-@pytest.fixture
-def english() -> Iterator[None]:
-    compile_translations()
-    # Catalogues loaded before the app's .mo existed are cached per process: start afresh.
-    setattr(trans_real, "_translations", {})  # noqa: B010
-    setattr(trans_real, "_default", None)  # noqa: B010
-    yield
-    translation.activate("zh-hans")
 
 
 def test_the_review_pages_are_available_in_english(org, campaign, english):

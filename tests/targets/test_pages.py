@@ -6,15 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
 from django.test import Client
-from django.utils import translation
-from django.utils.translation import trans_real
 
 from kaoping.core import clock
 from kaoping.targets.models import AnalysisMeeting, AssessmentTask, TargetTable, TaskUnit
 from kaoping.targets.services import target_table_approve, target_table_sign, task_close
-from kaoping.web.i18n import compile_translations
 from tests.factories import OrgTree
 
 
@@ -168,16 +164,6 @@ def test_the_task_page_shows_a_late_submission(org: OrgTree, task: AssessmentTas
     html = response.content.decode()
     assert "记为逾期" in html and "逾期</span>" in html
     task_close(actor=org.director, task=task)
-
-
-@pytest.fixture
-def english() -> Any:
-    compile_translations()
-    # Catalogues loaded before the .mo was compiled are cached per process: start afresh.
-    setattr(trans_real, "_translations", {})  # noqa: B010
-    setattr(trans_real, "_default", None)  # noqa: B010
-    yield
-    translation.activate("zh-hans")
 
 
 def test_the_pages_read_in_english(org: OrgTree, table: TargetTable, english: Any):
