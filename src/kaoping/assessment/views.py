@@ -31,8 +31,8 @@ from kaoping.assessment.models import (
 )
 from kaoping.assessment.schemes import Category, Grade
 from kaoping.cases.deadlines import NodeResult
+from kaoping.cases.labels import NODE_LABELS
 from kaoping.cases.models import Case
-from kaoping.catalog.models import TimedNode
 from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.masking import mask_phone, mask_text
@@ -196,9 +196,6 @@ def result_detail_view(request: HttpRequest, pk: int, unit_code: str) -> HttpRes
             ),
         },
     )
-
-
-NODE_LABELS = dict(TimedNode.choices)
 
 
 def _how_late(nodes: list[NodeResult]) -> str:

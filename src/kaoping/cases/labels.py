@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kaoping.catalog.models import TimedNode
+
 STATUS_LABELS = {
     "pending": "未开始",
     "on_time": "正常",
@@ -34,3 +36,6 @@ EVENT_LABELS = {
     "node_started": "环节开始",
     "node_finished": "环节完成",
 }
+
+# The four timed nodes of R0.4 by code.
+NODE_LABELS = dict(TimedNode.choices)

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.cases import selectors, services
-from kaoping.cases.labels import STATUS_FILTERS, STATUS_LABELS
-from kaoping.catalog.models import Channel, Matter, MatterKind, TimedNode
+from kaoping.cases.labels import NODE_LABELS, STATUS_FILTERS, STATUS_LABELS
+from kaoping.catalog.models import Channel, Matter, MatterKind
 from kaoping.core import clock
 from kaoping.core.errors import KaopingError
 from kaoping.core.permissions import unit_scope_q
@@ -20,7 +20,6 @@ from kaoping.ratings.public_views import rating_link
 from kaoping.workcal.selectors import get_calendar
 
 STATUS_CHOICES = [(code, STATUS_LABELS[code]) for code in STATUS_FILTERS]
-NODE_LABELS = dict(TimedNode.choices)
 
 
 def _int(value: str | None, name: str = "", errors: list[str] | None = None) -> int | None:
