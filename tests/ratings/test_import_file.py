@@ -11,10 +11,11 @@ import orjson
 import pytest
 from django.db import connection
 
+from kaoping.core.bulk import sqlite_instant
 from kaoping.ratings import services
 from kaoping.ratings.codes import Convention
 from kaoping.ratings.models import Rating
-from kaoping.ratings.rows import instant_of, sqlite_instant
+from kaoping.ratings.rows import instant_of
 from kaoping.workcal.calendar import SHANGHAI
 from tests.ratings.conftest import rating
 

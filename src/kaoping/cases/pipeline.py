@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
+from kaoping.core.bulk import sqlite_instant
 
 Instant = Callable[[dt.datetime], Any]
 # (location, row): the row holds the first 11 of services.CASE_COLUMNS (source … received_at).
@@ -35,13 +36,6 @@ class Batch(NamedTuple):
     rejected: list[tuple[str, str, str]]  # records that failed validation
     cases: list[CaseItem]
     events: list[EventItem]
-
-
-def sqlite_instant(value: dt.datetime) -> str:
-    """An aware instant as Django stores it on SQLite: in UTC, without an offset, as text."""
-    offset = value.utcoffset()
-    assert offset is not None  # validation refuses instants without one
-    return str(value.replace(tzinfo=None) - offset)
 
 
 def same(value: Any) -> Any:

@@ -44,7 +44,7 @@ from kaoping.cases.pipeline import (
 )
 from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
-from kaoping.core.bulk import Reader
+from kaoping.core.bulk import Reader, sqlite_instant_or_none
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
@@ -442,13 +442,7 @@ def _instant_adapter() -> Any:
     offset), written directly: the same text as ``adapt_datetimefield_value``, at a fraction of it."""
     if connection.vendor != "sqlite":
         return connection.ops.adapt_datetimefield_value
-
-    def sqlite_instant(value: dt.datetime | None) -> str | None:
-        if value is None:
-            return None
-        return str(value.astimezone(dt.UTC).replace(tzinfo=None))
-
-    return sqlite_instant
+    return sqlite_instant_or_none
 
 
 def _store_items(

@@ -3,6 +3,7 @@ cyclic garbage collector, and the reader process that reads a file while the imp
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import multiprocessing
 import queue
@@ -74,3 +75,17 @@ def readable_sqlite_file() -> str | None:
         return None
     name = str(connection.settings_dict["NAME"])
     return name if Path(name).is_file() else None
+
+
+_UTC = dt.UTC
+
+
+def sqlite_instant(value: dt.datetime) -> str:
+    """An aware instant as Django stores it on SQLite (UTC, no offset, microseconds only when not 0),
+    written directly by the bulk writers: Django's adapter was a fifth of an import's time. Texts of
+    this form sort as their instants do."""
+    return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def sqlite_instant_or_none(value: dt.datetime | None) -> str | None:
+    return None if value is None else sqlite_instant(value)

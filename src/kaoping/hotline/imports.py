@@ -24,7 +24,7 @@ import orjson
 from django.db import IntegrityError, connection, transaction
 
 from kaoping.core import clock
-from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file
+from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file, sqlite_instant_or_none
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, unit_scope_q
 from kaoping.evidence.services import Actor, evidence_append
@@ -54,7 +54,6 @@ from kaoping.hotline.pipeline import (
     event_record,
     event_row,
     same,
-    sqlite_instant,
     ticket_record,
     ticket_row,
 )
@@ -210,7 +209,7 @@ def _existing_keys(model: Any, keys: set[tuple[str, str]]) -> set[tuple[str, str
 
 _SQLITE = connection.vendor == "sqlite"
 # An aware instant as the database driver takes it (on SQLite: UTC text, as Django writes it).
-_INSTANT: Instant = sqlite_instant if _SQLITE else same
+_INSTANT: Instant = sqlite_instant_or_none if _SQLITE else same
 
 
 def _store(

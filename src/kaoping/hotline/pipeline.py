@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from kaoping.core.bulk import sqlite_instant_or_none
 from kaoping.hotline.ingest import (
     CallRecord,
     Derived,
@@ -108,21 +109,12 @@ CALL_COLUMNS = (
 )
 
 
-def sqlite_instant(value: dt.datetime | None) -> str | None:
-    """An aware instant as Django stores it on SQLite: UTC, naive, as text."""
-    if value is None:
-        return None
-    offset = value.utcoffset()
-    assert offset is not None
-    return str(value.replace(tzinfo=None) - offset)
-
-
 def same(value: Any) -> Any:
     return value
 
 
 def from_instant(value: Any) -> dt.datetime:
-    """The aware datetime back from an instant written by ``sqlite_instant`` (or left as it was)."""
+    """The aware datetime back from an instant written by ``core.bulk.sqlite_instant`` (or left as it was)."""
     if isinstance(value, str):
         return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
     assert isinstance(value, dt.datetime)
@@ -394,7 +386,7 @@ def plan_file(
     from kaoping.cases.files import read_rows
     from kaoping.core.errors import KaopingError
 
-    instant: Instant = sqlite_instant if text_forms else same
+    instant: Instant = sqlite_instant_or_none if text_forms else same
     default_type = "call" if kind == "calls" else None
     chunk: list[tuple[str, dict[str, Any]]] = []
     unreadable: list[tuple[str, str, str]] = []

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kaoping.core.bulk import sqlite_instant
 from kaoping.core.errors import KaopingError
 from kaoping.ratings.codes import Convention
 from kaoping.ratings.files import read_rating_rows
 from kaoping.ratings.ingest import Lookups, RecordError, validate
-from kaoping.ratings.rows import Draft, draft, find_cases, resolved, sqlite_instant, sqlite_tags
+from kaoping.ratings.rows import Draft, draft, find_cases, resolved, sqlite_tags
 
 
 def _same(value: Any) -> Any:

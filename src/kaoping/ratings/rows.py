@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from kaoping.core.bulk import sqlite_instant
 from kaoping.ratings.ingest import RatingRecord, RecordError
 
 COLUMNS = (
@@ -53,15 +54,6 @@ CaseRow = tuple[int, str, int, int | None]  # a stored case as ingestion needs i
 Resolution = CaseRow | tuple[str, str] | None
 Draft = tuple[str, str, str, Row, Resolution]  # (location, case source, case number, row, case)
 
-_UTC = dt.UTC
-
-
-def sqlite_instant(value: dt.datetime) -> str:
-    """An aware instant as Django stores it on SQLite (UTC, no offset, microseconds only when not 0),
-    written directly: Django's adapter was a fifth of the import time. Texts of this form sort as
-    their instants do."""
-    return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ")
-
 
 def sqlite_tags(tags: list[str]) -> str:
     return orjson.dumps(tags).decode()
@@ -70,7 +62,7 @@ def sqlite_tags(tags: list[str]) -> str:
 def instant_of(value: Any) -> dt.datetime:
     """The aware instant of a stored ``rated_at``: the SQLite text (UTC) or the datetime itself."""
     if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).replace(tzinfo=_UTC)
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
     assert isinstance(value, dt.datetime)
     return value
 

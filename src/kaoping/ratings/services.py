@@ -24,7 +24,7 @@ from kaoping.assessment.rollups import days_mark_dirty, ratings_mark_dirty_where
 from kaoping.cases.files import detect_format
 from kaoping.cases.models import Case, ImportBatch
 from kaoping.core import clock
-from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file
+from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file, sqlite_instant
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
@@ -53,7 +53,6 @@ from kaoping.ratings.rows import (
     find_cases,
     instant_of,
     resolved,
-    sqlite_instant,
     sqlite_tags,
 )
 
