@@ -44,14 +44,35 @@ def read_rows(
 ) -> Iterator[Row]:
     """Every row of the file as a raw record; ``source`` fills in a missing source system. Rows that
     use the GB/T 39046-2020 names (``gbt_fields``) are mapped with ``from_gbt``."""
+    for _number, where, record, error in read_numbered_rows(
+        path, source=source, what=what, gbt_fields=gbt_fields, from_gbt=from_gbt
+    ):
+        yield where, record, error
+
+
+def read_numbered_rows(
+    path: Path,
+    *,
+    source: str,
+    what: str = "case file",
+    gbt_fields: Mapping[str, str] = GBT_CASE_FIELDS,
+    from_gbt: Callable[..., dict[str, Any]] = from_gbt,
+    keep: Callable[[int], bool] | None = None,
+) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
+    """``read_rows`` with each row's number (its line, or its sheet row) first. With ``keep``, only
+    the rows whose number it accepts; a JSON line left out is not even parsed (several reader
+    processes share a file this way)."""
     kind = detect_format(path, what)
     if not path.exists():
         raise KaopingError(ErrorCode.BAD_FILE, what=what, where=str(path), why="does not exist")
-    rows = {"jsonl": _jsonl, "csv": _csv, "xlsx": _xlsx}[kind](path)
-    for where, record, error in rows:
+    rows = {"jsonl": _jsonl, "csv": _csv, "xlsx": _xlsx}[kind](path, keep)
+    for number, where, record, error in rows:
         if record is not None:
             record = _normalise(record, source, gbt_fields, from_gbt)
-        yield where, record, error
+        yield number, where, record, error
+
+
+Numbered = Iterator[tuple[int, str, dict[str, Any] | None, str]]
 
 
 def _normalise(
@@ -70,34 +91,36 @@ def _normalise(
     return cleaned
 
 
-def _jsonl(path: Path) -> Iterator[Row]:
+def _jsonl(path: Path, keep: Callable[[int], bool] | None) -> Numbered:
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
+            if (keep is not None and not keep(number)) or not line.strip():
                 continue
             where = f"line {number}"
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                yield where, None, f"not valid JSON: {exc}"
+                yield number, where, None, f"not valid JSON: {exc}"
                 continue
             if not isinstance(record, dict):
-                yield where, None, "a line must hold one JSON object"
+                yield number, where, None, "a line must hold one JSON object"
                 continue
-            yield where, record, ""
+            yield number, where, record, ""
 
 
-def _csv(path: Path) -> Iterator[Row]:
+def _csv(path: Path, keep: Callable[[int], bool] | None) -> Numbered:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         for number, row in enumerate(reader, start=2):  # line 1 is the header
-            if None in row:
-                yield f"line {number}", None, "more cells than the header has columns"
+            if keep is not None and not keep(number):
                 continue
-            yield f"line {number}", dict(row), ""
+            if None in row:
+                yield number, f"line {number}", None, "more cells than the header has columns"
+                continue
+            yield number, f"line {number}", dict(row), ""
 
 
-def _xlsx(path: Path) -> Iterator[Row]:
+def _xlsx(path: Path, keep: Callable[[int], bool] | None) -> Numbered:
     from openpyxl import load_workbook
 
     try:
@@ -110,6 +133,8 @@ def _xlsx(path: Path) -> Iterator[Row]:
     rows = sheet.iter_rows(values_only=True)
     header = [str(cell).strip() if cell is not None else "" for cell in next(rows, ())]
     for number, values in enumerate(rows, start=2):
+        if keep is not None and not keep(number):
+            continue
         record = {}
         for name, value in zip(header, values, strict=False):
             if not name or value is None:
@@ -117,6 +142,7 @@ def _xlsx(path: Path) -> Iterator[Row]:
             if isinstance(value, dt.datetime):
                 # Excel keeps no time zone: a datetime cell would be a silent guess.
                 yield (
+                    number,
                     f"row {number}",
                     None,
                     f"{name}: a date cell has no UTC offset; write it as ISO 8601 text",
@@ -125,5 +151,5 @@ def _xlsx(path: Path) -> Iterator[Row]:
             record[name] = value if isinstance(value, str) else str(value)
         else:
             if record:
-                yield f"row {number}", record, ""
+                yield number, f"row {number}", record, ""
     book.close()

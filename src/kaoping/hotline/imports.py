@@ -64,6 +64,7 @@ from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.selectors import get_calendar
 
 BATCH = 20000
+READERS = 2  # reader processes for a JSON Lines or CSV file
 COMMIT_ROWS = 60000  # a file import commits about this many rows at a time
 CHUNK = 5000  # parameters per IN (…) lookup (SQLite ≥3.32 takes 32,766)
 
@@ -539,7 +540,7 @@ def hotline_ingest_file(
     what = f"{kind} file"
     if kind not in ("tickets", "calls"):
         raise KaopingError(ErrorCode.INVALID, what="hotline file", why=f"unknown kind {kind!r}")
-    detect_format(path, what)
+    file_format = detect_format(path, what)
     if not path.exists():
         raise KaopingError(ErrorCode.BAD_FILE, what=what, where=str(path), why="does not exist")
     report = HotlineReport()
@@ -554,6 +555,9 @@ def hotline_ingest_file(
     deferred: list[tuple[str, EventRecord]] = []
     reader = Reader(
         plan_file,
+        # Reading and planning cost more than writing: two processes share a file, each planning
+        # every other batch (a workbook is parsed whole by each, so it gets one).
+        parts=1 if file_format == "xlsx" else READERS,
         path=str(path),
         source=source,
         kind=kind,

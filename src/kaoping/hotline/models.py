@@ -167,7 +167,17 @@ class TicketEvent(models.Model):
                 name="unique_ticket_event_per_source",
             )
         ]
-        indexes = [models.Index(fields=["ticket", "at"]), models.Index(fields=["action", "at"])]
+        # The month's centre revisits and approved returns are searched by instant; one partial
+        # index each instead of one over every event's action: an import writes a sixth as much.
+        indexes = [
+            models.Index(fields=["ticket", "at"]),
+            models.Index(
+                fields=["at"], condition=models.Q(action="centre_revisit"), name="hotline_event_revisit_at"
+            ),
+            models.Index(
+                fields=["at"], condition=models.Q(action="return_review"), name="hotline_event_return_at"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.action} {self.at}"

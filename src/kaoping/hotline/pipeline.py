@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from kaoping.core.bulk import sqlite_instant_or_none
+from kaoping.core.bulk import batch_owner, sqlite_instants
 from kaoping.hotline.ingest import (
     CallRecord,
     Derived,
@@ -379,32 +379,49 @@ def plan_file(
     text_forms: bool = True,
     database: str | None = None,
     ticket_table: str = "",
+    part: tuple[int, int] = (0, 1),
 ) -> None:
-    """Read, validate and plan the file batch by batch (the reader process). With ``database``
-    (the SQLite file, when the writer has nothing uncommitted) the tickets already stored are
-    looked up on a read-only connection and not replayed (a re-import)."""
-    from kaoping.cases.files import read_rows
+    """Read, validate and plan the file batch by batch (a reader process), a batch being ``batch``
+    lines (rows) of the file. With ``part`` (index, parts), only this part's batches (see
+    ``core.bulk.Reader``). With ``database`` (the SQLite file, when the writer has nothing
+    uncommitted) the tickets already stored are looked up on a read-only connection and not
+    replayed (a re-import)."""
+    from kaoping.cases.files import read_numbered_rows
     from kaoping.core.errors import KaopingError
 
-    instant: Instant = sqlite_instant_or_none if text_forms else same
+    instant: Instant = sqlite_instants() if text_forms else same
     default_type = "call" if kind == "calls" else None
     chunk: list[tuple[str, dict[str, Any]]] = []
     unreadable: list[tuple[str, str, str]] = []
     stored = _stored_finder(database, ticket_table) if database else None
+    index, parts = part
+    current = index  # the number of the batch being gathered
+
+    def plan() -> Plan:
+        return plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored)
+
     gc.disable()  # this process only reads and plans, and ends with the file: see core.bulk.gc_paused
     try:
-        for where, record, error in read_rows(Path(path), source=source, what=f"{kind} file", gbt_fields={}):
+        rows = read_numbered_rows(
+            Path(path),
+            source=source,
+            what=f"{kind} file",
+            gbt_fields={},
+            keep=batch_owner(part, batch) if parts > 1 else None,
+        )
+        for number, where, record, error in rows:
+            while number // batch > current:  # one plan per batch of this part's, even if empty
+                out.put(plan())
+                chunk, unreadable = [], []
+                current += parts
             if record is None:
                 unreadable.append((where, "", error))
                 continue
             if default_type and "type" not in record:
                 record["type"] = default_type
             chunk.append((where, record))
-            if len(chunk) == batch:
-                out.put(plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored))
-                chunk, unreadable = [], []
         if chunk or unreadable:
-            out.put(plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored))
+            out.put(plan())
     except KaopingError as exc:
         out.put(exc.message)
     except Exception as exc:  # a damaged file must end the import with a message, not hang it
