@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from kaoping.cases import services
-from kaoping.cases.models import Case, CaseEvent, RecomputeDebt
+from kaoping.cases.models import Case, CaseAlert, CaseEvent, RecomputeDebt
 from kaoping.cases.services import (
     DERIVED_FIELDS,
     cases_ingest,
@@ -87,14 +87,29 @@ def _records() -> list[dict[str, Any]]:
     return records + late
 
 
-def _stored() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _stored() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     cases = sorted(Case.objects.values_list("external_id", *DERIVED_FIELDS))
     events = sorted(
         CaseEvent.objects.values_list(
             "case__external_id", "source", "external_id", "kind", "at", "node", "detail"
         )
     )
-    return cases, events
+    # The sweep's narrow rows, written with the derived fields.
+    alerts = sorted(
+        CaseAlert.objects.values_list(
+            "case__external_id",
+            "unit_id",
+            "node",
+            "due_at",
+            "due_soon_at",
+            "breaker_at",
+            "next_at",
+            "deadline_status",
+            "overdue",
+            "breaker",
+        )
+    )
+    return cases, events, alerts
 
 
 def _outcome(report: services.IngestReport) -> tuple[Any, ...]:
@@ -134,6 +149,7 @@ def test_the_file_import_stores_what_the_api_path_stores(matters, tmp_path, monk
     by_file = _stored()
     assert not RecomputeDebt.objects.exists()
     assert by_file[0] and all(row[1] for row in by_file[0])  # every case has a status
+    assert by_file[2]  # and the cases with an alert to come have their row
 
     Case.objects.all().delete()
     # The API refuses an event before its case: a business system sends the case first.
@@ -204,6 +220,6 @@ def test_cases_left_stale_by_a_dead_import_are_repaired(matters, monkeypatch):  
     RecomputeDebt.objects.update(touched_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert cases_repair_stale(now=NOW) == 1
     stale.refresh_from_db()
-    assert stale.current_node == "acceptance" and stale.next_alert_at is not None
+    assert stale.current_node == "acceptance" and CaseAlert.objects.get(case=stale).next_at is not None
     assert not RecomputeDebt.objects.exists()
     assert cases_sweep(now=NOW).raised == 3  # and the sweep sees it

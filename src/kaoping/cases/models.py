@@ -64,12 +64,8 @@ class Case(models.Model):
     provisional = models.BooleanField("暂定时限", default=False)
     overdue = models.BooleanField("曾超时", default=False)
     breaker = models.BooleanField("触发熔断", default=False)
-    # When the current node becomes due soon and trips the breaker (it is overdue after
-    # current_due_at): stored so the sweep is set-based SQL with no per-case evaluation.
-    alert_due_soon_at = models.DateTimeField(null=True, blank=True)
-    alert_breaker_at = models.DateTimeField(null=True, blank=True)
-    # The next instant at which the sweep has something to raise; NULL when nothing is pending.
-    next_alert_at = models.DateTimeField(null=True, blank=True)
+    # The current node's alert instants (due soon, breaker) and the next one still to raise live in
+    # ``CaseAlert``, a narrow table of their own that the sweep reads and moves.
     trips = models.PositiveSmallIntegerField("跑动次数", default=1)
     resubmissions = models.PositiveSmallIntegerField("补正次数", default=0)
     one_time_notice = models.BooleanField("一次性告知", default=False)
@@ -92,13 +88,6 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["unit", "-received_at", "-id"]),
             models.Index(fields=["-received_at", "-id"]),
-            # Only cases with an alert still to come: closed cases (most of them) stay out, and a
-            # sweep that raises a case's last warning removes its entry instead of moving it.
-            models.Index(
-                fields=["next_alert_at"],
-                name="cases_case_next_alert",
-                condition=models.Q(next_alert_at__isnull=False),
-            ),
             models.Index(fields=["matter", "-received_at"]),
             models.Index(fields=["deadline_status", "-received_at"]),
             # Ratings and tickets name a case by its number, sometimes without its source system.
@@ -107,6 +96,50 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id}"
+
+
+class CaseAlert(models.Model):
+    """What the warning sweep needs of a case whose current node has an alert still to come, in a
+    narrow row of its own: the sweep reads and moves these small rows instead of the wide case rows,
+    and rewrites a case row only when its deadline status, ``overdue`` or ``breaker`` changes.
+
+    Written with the case's derived fields by ``services.cases_recompute`` (every path that derives
+    them): a row while an alert is pending, none otherwise. The sweep moves ``next_at`` (NULL once the
+    node's last warning is raised; the row stays until the next recomputation) and keeps
+    ``deadline_status``, ``overdue`` and ``breaker`` equal to the case's."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, primary_key=True, related_name="alert", verbose_name="办件"
+    )
+    # The case's unit, copied so the sweep's warnings need not read the case row.
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.CASCADE, related_name="+", verbose_name="办理单位", db_index=False
+    )
+    node = models.CharField("当前环节", max_length=40)
+    # The current node's instants: due soon (80%), due (overdue after it), the breaker (130%).
+    due_at = models.DateTimeField(null=True, blank=True)
+    due_soon_at = models.DateTimeField(null=True, blank=True)
+    breaker_at = models.DateTimeField(null=True, blank=True)
+    # The next instant at which the sweep has something to raise; NULL when nothing is pending.
+    next_at = models.DateTimeField(null=True, blank=True)
+    # Copies of the case's fields of the same names, so the sweep knows which case rows change.
+    deadline_status = models.CharField(max_length=20)
+    overdue = models.BooleanField(default=False)
+    breaker = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "办件预警时刻"
+        verbose_name_plural = "办件预警时刻"
+        indexes = [
+            # Only rows with an alert still to come: a sweep that raises a case's last warning
+            # removes its entry instead of moving it.
+            models.Index(
+                fields=["next_at"], name="cases_alert_next", condition=models.Q(next_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.node} {self.next_at}"
 
 
 class CaseEvent(models.Model):

@@ -26,6 +26,7 @@ from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, ev
 from kaoping.cases.ingest import CaseRecord, Lookups, RecordError, validate
 from kaoping.cases.models import (
     Case,
+    CaseAlert,
     CaseEvent,
     CaseStatus,
     CaseWarning,
@@ -593,12 +594,9 @@ DERIVED_NAMES = (
     "deadline_status",
     "current_node",
     "current_due_at",
-    "alert_due_soon_at",
-    "alert_breaker_at",
     "provisional",
     "overdue",
     "breaker",
-    "next_alert_at",
     "trips",
     "resubmissions",
     "one_time_notice",
@@ -608,6 +606,8 @@ DERIVED_NAMES = (
     "delivery_late",
     "wait_minutes",
 )
+# What ``_apply`` also sets for the case's ``CaseAlert`` row (the current node's alert instants).
+ALERT_NAMES = ("alert_due_soon_at", "alert_breaker_at", "next_alert_at")
 
 
 class _CaseState:
@@ -615,7 +615,7 @@ class _CaseState:
     derived fields it sets. Loaded as plain values: building a million model instances (with their
     matter and unit joined) cost more than evaluating them."""
 
-    __slots__ = ("pk", "matter_id", "unit_id", "received_at", "matter", "unit", *DERIVED_NAMES)
+    __slots__ = ("pk", "matter_id", "unit_id", "received_at", "matter", "unit", *DERIVED_NAMES, *ALERT_NAMES)
 
     def __init__(self, pk: int, matter: Matter, unit: Unit, received_at: dt.datetime) -> None:
         self.pk, self.matter, self.unit, self.received_at = pk, matter, unit, received_at
@@ -678,38 +678,84 @@ DERIVED_FIELDS = list(DERIVED_NAMES)
 
 def write_derived(cases: Sequence[Any]) -> None:
     """Store the derived fields with one prepared UPDATE run over all rows (executemany): Django's
-    bulk_update builds a CASE expression per field and row, which dominated ingestion time."""
+    bulk_update builds a CASE expression per field and row, which dominated ingestion time. The
+    cases' ``CaseAlert`` rows are written with them (``_write_rows``)."""
     _write_rows(derived_rows(cases))
 
 
 def derived_rows(cases: Sequence[Any]) -> list[list[Any]]:
-    """The UPDATE's parameters for each case: its derived fields as stored, then its id."""
+    """The UPDATE's parameters for each case: its derived fields as stored, then its id; then its
+    ``CaseAlert`` row (``ALERT_COLUMNS``, the case id first), or nothing when no alert is pending."""
     by_name = {f.name: f for f in Case._meta.concrete_fields}
     # Instants in the backend's form; the other fields (text, flags, numbers) are stored as they are.
     instant = _instant_adapter()
     times = [isinstance(by_name[name], models.DateTimeField) for name in DERIVED_FIELDS]
-    return [
-        [
+    rows = []
+    for case in cases:
+        row = [
             instant(value) if is_time else value
             for value, is_time in zip(attrgetter(*DERIVED_FIELDS)(case), times, strict=True)
         ]
-        + [case.pk]
-        for case in cases
-    ]
+        row.append(case.pk)
+        if case.next_alert_at is not None:
+            row += [
+                case.pk,
+                case.unit_id,
+                case.current_node,
+                instant(case.current_due_at) if case.current_due_at is not None else None,
+                instant(case.alert_due_soon_at) if case.alert_due_soon_at is not None else None,
+                instant(case.alert_breaker_at) if case.alert_breaker_at is not None else None,
+                instant(case.next_alert_at),
+                case.deadline_status,
+                case.overdue,
+                case.breaker,
+            ]
+        rows.append(row)
+    return rows
+
+
+ALERT_COLUMNS = (
+    "case_id",
+    "unit_id",
+    "node",
+    "due_at",
+    "due_soon_at",
+    "breaker_at",
+    "next_at",
+    "deadline_status",
+    "overdue",
+    "breaker",
+)
 
 
 def _write_rows(rows: list[list[Any]]) -> None:
+    """Write ``derived_rows``: the case rows, and their ``CaseAlert`` rows kept in step (written
+    where an alert is pending, deleted where none is)."""
     if not rows:
         return
     by_name = {f.name: f for f in Case._meta.concrete_fields}
     quote = connection.ops.quote_name
+    width = len(DERIVED_FIELDS) + 1
     sql = (
         f"UPDATE {quote(Case._meta.db_table)} SET "
         + ", ".join(f"{quote(by_name[name].column)} = %s" for name in DERIVED_FIELDS)
         + f" WHERE {quote('id')} = %s"
     )
+    alerts = quote(CaseAlert._meta.db_table)
+    pending = [row[width:] for row in rows if len(row) > width]
+    settled = [row[width - 1] for row in rows if len(row) == width]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, [row[:width] for row in rows] if pending else rows)
+        for start in range(0, len(settled), 500):
+            chunk = settled[start : start + 500]
+            cursor.execute(f"DELETE FROM {alerts} WHERE case_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        if pending:
+            cursor.executemany(
+                f"INSERT INTO {alerts} ({', '.join(ALERT_COLUMNS)}) "
+                f"VALUES ({', '.join(['%s'] * len(ALERT_COLUMNS))}) ON CONFLICT (case_id) DO UPDATE SET "
+                + ", ".join(f"{c} = EXCLUDED.{c}" for c in ALERT_COLUMNS[1:]),
+                pending,
+            )
 
 
 def _apply(case: Any, timeline: Timeline, warned: set[tuple[int, str, str]]) -> None:
@@ -772,44 +818,47 @@ class SweepReport:
 def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     """Raise every warning whose moment has come, once: due soon, overdue, and the breaker.
 
-    Set-based: each case row already holds its current node's three alert instants (written by
-    ``cases_recompute``), so a sweep is one INSERT … SELECT and one UPDATE over the cases whose
-    ``next_alert_at`` has passed, whatever their number. ``ON CONFLICT DO NOTHING`` on the unique
-    (case, node, kind) keeps each warning single even if two sweeps overlap.
+    Set-based: each case with an alert still to come has a narrow ``CaseAlert`` row holding its
+    current node's three alert instants (written by ``cases_recompute``), so a sweep is one
+    INSERT … SELECT and two UPDATEs over the rows whose ``next_at`` has passed, whatever their number.
+    ``ON CONFLICT DO NOTHING`` on the unique (case, node, kind) keeps each warning single even if two
+    sweeps overlap.
 
-    The INSERT reads each due case once, crossed with the three kinds, and writes the warnings in
+    The INSERT reads each due row once, crossed with the three kinds, and writes the warnings in
     case order, so the unique (case, node, kind) index grows at its end instead of all over: a
     catch-up sweep over 180,000 cases (half a million warnings) took a third less than one
-    INSERT per kind (see docs/architecture.md)."""
+    INSERT per kind. The wide case rows are rewritten only where the deadline status, ``overdue`` or
+    ``breaker`` changes; moving ``next_at`` rewrites only the narrow rows (see docs/architecture.md)."""
     now = now or clock.now()
     table = connection.ops.quote_name(Case._meta.db_table)
+    alerts = connection.ops.quote_name(CaseAlert._meta.db_table)
     warnings = connection.ops.quote_name(CaseWarning._meta.db_table)
     at = connection.ops.adapt_datetimefield_value(now)
-    # Not only open cases: a handled case's result delivery still runs against its 24 hours.
-    due_now = "next_alert_at IS NOT NULL AND next_alert_at <= %s AND current_node <> ''"
-    due_c = "c.next_alert_at IS NOT NULL AND c.next_alert_at <= %s AND c.current_node <> ''"
+    # A row's node is the case's current node (a handled case's result delivery still runs against
+    # its 24 hours); its flags are the case's.
+    due_a = "a.next_at IS NOT NULL AND a.next_at <= %s"
     with connection.cursor() as cursor:
-        # Counted on the next_alert_at index alone (a few entries in a steady minute).
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {table} WHERE next_alert_at IS NOT NULL AND next_alert_at <= %s", [at]
-        )
+        # Counted on the next_at index alone (a few entries in a steady minute).
+        cursor.execute(f"SELECT COUNT(*) FROM {alerts} WHERE next_at IS NOT NULL AND next_at <= %s", [at])
         due = cursor.fetchone()[0]
         if not due:
             return SweepReport(examined=0, raised=0)
-        scan = _scan_whole_table(cursor, table, due)
+        scan = _scan_whole_table(cursor, alerts, due)
     _bulk_pragmas()
     # A catch-up sweep on SQLite reads the table in row order instead of through the index: rows come
     # in case order (no sort of the warnings) and the UPDATE runs in one pass (a third less).
     hint = " NOT INDEXED" if scan else ""
     kinds = " UNION ALL ".join(["SELECT %s AS kind, %s AS n"] * 3)
+    status, overdue, breaker = _flags_sql("a.")
+    flags = [at, at, at, True, at, True]
     with _rows_from_the_database(scan), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {warnings} (case_id, unit_id, node, kind, due_at, raised_at) "
-            f"SELECT c.id, c.unit_id, c.current_node, k.kind, c.current_due_at, %s "
-            f"FROM {table} AS c{hint} CROSS JOIN ({kinds}) k "
-            f"WHERE {due_c} AND ((k.n = 1 AND c.alert_due_soon_at <= %s) "
-            f"OR (k.n = 2 AND c.current_due_at <= %s) OR (k.n = 3 AND c.alert_breaker_at <= %s)) "
-            f"ORDER BY c.id, k.n ON CONFLICT DO NOTHING",
+            f"SELECT a.case_id, a.unit_id, a.node, k.kind, a.due_at, %s "
+            f"FROM {alerts} AS a{hint} CROSS JOIN ({kinds}) k "
+            f"WHERE {due_a} AND ((k.n = 1 AND a.due_soon_at <= %s) "
+            f"OR (k.n = 2 AND a.due_at <= %s) OR (k.n = 3 AND a.breaker_at <= %s)) "
+            f"ORDER BY a.case_id, k.n ON CONFLICT DO NOTHING",
             [
                 at,
                 WarningKind.DUE_SOON.value,
@@ -826,24 +875,29 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
         )
         raised = max(cursor.rowcount, 0)
         # The assessment rollups count overruns and breakers: mark the days of the cases that flip.
-        flips = "(current_due_at < %s AND NOT overdue) OR (alert_breaker_at <= %s AND NOT breaker)"
+        flips = "(a.due_at < %s AND NOT a.overdue) OR (a.breaker_at <= %s AND NOT a.breaker)"
         cursor.execute(
-            f"SELECT DISTINCT unit_id, received_at FROM {table}{hint} WHERE {due_now} AND ({flips})",
+            f"SELECT DISTINCT unit_id, received_at FROM {table} WHERE id IN "
+            f"(SELECT a.case_id FROM {alerts} AS a{hint} WHERE {due_a} AND ({flips}))",
             [at, at, at],
         )
         days_mark_dirty(kind=DirtyKind.CASES, pairs=cursor.fetchall())
-        # The alert instants are ordered (due soon ≤ due < breaker): the next one is the first ahead.
+        # The case rows whose status or flags change (after a recomputation at the same moment, as
+        # good as none); the others are not rewritten.
         cursor.execute(
-            f"UPDATE {table}{hint} SET "
-            f"deadline_status = CASE WHEN current_due_at < %s THEN 'overdue' "
-            f"  WHEN alert_due_soon_at <= %s THEN 'due_soon' ELSE deadline_status END, "
-            f"overdue = CASE WHEN current_due_at < %s THEN %s ELSE overdue END, "
-            f"breaker = CASE WHEN alert_breaker_at <= %s THEN %s ELSE breaker END, "
-            f"next_alert_at = CASE WHEN alert_due_soon_at > %s THEN alert_due_soon_at "
-            f"  WHEN current_due_at > %s THEN current_due_at "
-            f"  WHEN alert_breaker_at > %s THEN alert_breaker_at ELSE NULL END "
-            f"WHERE {due_now}",
-            [at, at, at, True, at, True, at, at, at, at],
+            f"UPDATE {table} SET deadline_status = {status}, overdue = {overdue}, breaker = {breaker} "
+            f"FROM {alerts} AS a{hint} WHERE a.case_id = {table}.id AND {due_a} "
+            f"AND ({status} <> a.deadline_status OR {overdue} <> a.overdue OR {breaker} <> a.breaker)",
+            [*flags, at, *flags],
+        )
+        # The narrow rows: the same flags, and the next instant is the first one ahead.
+        row_status, row_overdue, row_breaker = _flags_sql("")
+        cursor.execute(
+            f"UPDATE {alerts}{hint} SET deadline_status = {row_status}, overdue = {row_overdue}, "
+            f"breaker = {row_breaker}, next_at = CASE WHEN due_soon_at > %s THEN due_soon_at "
+            f"WHEN due_at > %s THEN due_at WHEN breaker_at > %s THEN breaker_at ELSE NULL END "
+            f"WHERE next_at IS NOT NULL AND next_at <= %s",
+            [*flags, at, at, at, at],
         )
         examined = max(cursor.rowcount, 0)
         if raised:
@@ -855,6 +909,18 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
                 state={"raised": raised, "cases": examined},
             )
     return SweepReport(examined=examined, raised=raised)
+
+
+def _flags_sql(row: str) -> tuple[str, str, str]:
+    """The deadline status, ``overdue`` and ``breaker`` a sweep at %s leaves on a ``CaseAlert`` row
+    (``row``: its alias and a dot, or nothing), each with its parameters: (at, at), (at, True),
+    (at, True). The alert instants are ordered (due soon ≤ due < breaker)."""
+    return (
+        f"CASE WHEN {row}due_at < %s THEN 'overdue' WHEN {row}due_soon_at <= %s THEN 'due_soon' "
+        f"ELSE {row}deadline_status END",
+        f"CASE WHEN {row}due_at < %s THEN %s ELSE {row}overdue END",
+        f"CASE WHEN {row}breaker_at <= %s THEN %s ELSE {row}breaker END",
+    )
 
 
 @contextmanager
@@ -877,13 +943,15 @@ def _rows_from_the_database(catch_up: bool) -> Iterator[None]:
 
 
 def _scan_whole_table(cursor: Any, table: str, due: int) -> bool:
-    """Whether a sweep with ``due`` cases to examine should read the whole case table in row order
-    (SQLite only: PostgreSQL's planner has statistics to choose by itself). SQLite has none, so it
-    always takes the index, which pays a random row access per case and a sort of the warnings."""
+    """Whether a sweep with ``due`` rows to examine should read the whole ``CaseAlert`` table in row
+    order (SQLite only: PostgreSQL's planner has statistics to choose by itself). SQLite has none, so
+    it always takes the index, which pays a random row access per row and a sort of the warnings.
+    The span of case ids stands for the number of rows (an upper bound, read off the primary key)."""
     if connection.vendor != "sqlite":
         return False
-    cursor.execute(f"SELECT MAX(id) FROM {table}")
-    rows = cursor.fetchone()[0] or 0
+    cursor.execute(f"SELECT (SELECT MIN(case_id) FROM {table}), (SELECT MAX(case_id) FROM {table})")
+    first, last = cursor.fetchone()
+    rows = 0 if first is None else last - first + 1
     return due * 8 > rows
 
 
