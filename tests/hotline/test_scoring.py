@@ -151,8 +151,10 @@ def _manual(actor: AbstractUser, values: dict[str, float], *, unit: Any, staff: 
 
 
 @pytest.fixture
-def month(hot: Hotline) -> dict[str, Any]:
-    """March 2026 at the test hotline: tickets, calls, findings and manual values."""
+def month(hot: Hotline, time_machine: Any) -> dict[str, Any]:
+    """March 2026 at the test hotline: tickets, calls, findings and manual values, assessed on
+    2 April (an overdue ticket counts once its deadline has passed)."""
+    time_machine.move_to(at("2026-04-02T09:00"), tick=False)
     admin = hot.org.admin
     schemes_load_defaults(actor=admin)
     for code, name in MANUAL.items():
@@ -240,7 +242,8 @@ def test_handling_unit_metrics_count_closure_extension_reopen_and_satisfaction(
     )
     assert a["ticket_overdue_count"].value == 1 and a["ticket_extended_count"].value == 1
     assert a["ticket_reopen_count"].value == 1 and a["ticket_urge_rate"].value == 0
-    assert a["first_revisit_rate"].value == 100
+    # T4: the unit's first revisit reported 满意, the centre's found 不满意: 9 of 10 agree.
+    assert (a["first_revisit_rate"].numerator, a["first_revisit_rate"].denominator) == (9, 10)
     # Eleven centre revisits (T4 twice), ten 满意.
     sat = a["ticket_satisfaction_rate"]
     assert (sat.numerator, sat.denominator) == (10, 11) and "中心回访11次" in sat.basis
@@ -307,9 +310,10 @@ def test_stored_runs_carry_the_seeds_arithmetic(hot: Hotline, month: Any) -> Non
     by_unit = {r.subject_code: r for r in unit_run.results.select_related("unit")}
     assert set(by_unit) == {"HU-A", "HU-B"}
     a = by_unit["HU-A"]
-    # 100 − meeting (1 × 2) − overdue (1 × 2) − extended (1 × 0.5) − satisfaction (90.91%: 4 whole
-    # points below 95 %, × 2 = 8) − reopened (1 × 1) = 86.5
-    assert a.total == Decimal("86.50") and a.staff is None and a.incentive_cut is None
+    # 100 − meeting (1 × 2) − overdue (1 × 2) − extended (1 × 0.5) − first revisit agreement (90 %:
+    # one whole step of 5 below 95 %, × 2) − satisfaction (90.91%: 4 whole points below 95 %, × 2 = 8)
+    # − reopened (1 × 1) = 84.5
+    assert a.total == Decimal("84.50") and a.staff is None and a.incentive_cut is None
     assert by_unit["HU-B"].total == Decimal("100.00") and (a.rank, by_unit["HU-B"].rank) == (2, 1)
 
     # The stored digests hold, and a person's result is found by employee number.

@@ -7,20 +7,35 @@ A *subject* is either a unit (its **subtree**, as every registry metric: a hotli
 handling units) or one person (a ``Staff`` row: the hotline staff scheme assesses people one by one).
 Period = local days ``start`` … ``end``, inclusive; every count below is taken over it.
 
-Ticket metrics (by the ticket's current handling unit; for a person: the tickets they accepted):
+Ticket metrics (by the ticket's current handling unit; for a person: the tickets they accepted), as
+the hall manager's figures (``hotline.selectors``):
 
 - population *closed*: tickets closed in the period after a dispatch (each ticket counts once, in
-  the period it closed, when its history is complete: as the hall manager's figures,
-  ``hotline.selectors``);
-- ``ticket_on_time_closure_rate``: closed on time / closed with an on-time verdict;
-- ``ticket_overdue_count``: closed tickets whose unit's last reply came after the due instant (the
-  extended one when an extension was approved): neither on time nor saved by an extension;
+  the period it closed, when its history is complete);
+- population *overdue* (``hotline.selectors.overdue_q``): dispatched tickets whose deadline (the
+  extended one when an extension was approved, else the first) passed in the period, and before
+  the assessment's time (``clock.now()``), without the unit's reply by then (none yet, or the unit's
+  last reply after it), **closed or not**. A ticket has one deadline, so it counts once, in the
+  period the deadline passed; a unit cannot avoid the deduction by not closing the ticket. The
+  deadline is the one in force when assessed: an extension still undecided counts for nothing
+  until the centre approves it;
+- ``ticket_overdue_count``: overdue tickets (neither replied in time nor saved by an extension);
+- ``ticket_on_time_closure_rate``: closed on time / (closed on time + overdue). Each ticket's verdict
+  counts once, in the period it became final: late when its deadline passed unanswered, on time
+  when it closed (until it closes a reopened ticket's later reply could still come too late). A
+  late ticket closed in the period is not counted again there (it was, where its deadline passed);
 - ``ticket_extended_count``: closed tickets on time thanks to an approved extension (延时办结);
 - ``ticket_reopen_count``: closed tickets sent back at least once by the centre's revisit (重办);
 - ``ticket_urge_rate``: closed tickets urged at least once / closed;
-- ``first_revisit_rate``: closed tickets the handling unit revisited itself (a ``unit_revisit``
-  event) / closed. The workflow makes the unit's revisit a step before the centre's, so below 100 %
-  only for tickets closed on review without one (imported histories);
+- ``first_revisit_rate`` (承办单位初次回访一致率): of the closed tickets whose handling unit's first
+  revisit was followed by a centre revisit, those where both found the same on the line that decides
+  closure (R3.4: 满意, or 基本满意 / 不满意). The workflow makes the unit revisit first on every
+  ticket, so *whether* it revisited says nothing (it was always 100 %); seed 003 adds the unit's
+  initial revisit "to make the unit improve its handling", and the centre's revisit decides. A unit
+  that reports 满意 the caller then denies to the centre (or the reverse) revisits badly; one that
+  reports a dissatisfied caller honestly agrees with the centre and loses nothing here (the reopen
+  count and the satisfaction rate already weigh the dissatisfaction). Tickets closed on review
+  straight after the unit's first revisit have nothing to compare with and are left out;
 - ``ticket_satisfaction_rate``: the centre's revisits in the period answered 满意 or 基本满意 / all
   the centre's revisits in the period (as the figures; each revisit of a reopened ticket counts).
 
@@ -37,8 +52,10 @@ against its staff):
 
 - ``record_error_count``, ``staff_complaint_count``, ``missed_error_check_count``,
   ``reply_quality_error_count``: findings of that kind;
-- ``missed_urge_revisit_count``: findings of that kind, plus the closed tickets the person accepted
-  that ran late and were never urged (the call taker should have urged them), each ticket once.
+- ``missed_urge_revisit_count``: findings of that kind, plus the overdue tickets (as above: in the
+  period their deadline passed, closed or not) the person accepted that were never urged (the call
+  taker should have urged them). A ticket a finding of that kind names, whenever found, counts
+  through the finding only: each ticket once.
 
 Findings are a running record of the monitors' checks, so these counts are 0 (not None) when nothing
 was found; complaints arrive as findings once verified (经核实的有效投诉).
@@ -52,10 +69,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from kaoping.assessment.rollups import day_bounds
+from kaoping.core import clock
 from kaoping.hotline.models import CallRecord, FindingKind, QualityFinding, Ticket, TicketEvent
+from kaoping.hotline.selectors import LATE_Q, deadline_passed_q, overdue_q, with_deadline
 from kaoping.hotline.workflow import Action, Satisfaction
 from kaoping.org.models import Staff, Unit
 
@@ -88,7 +107,7 @@ LABELS = {
     "ticket_extended_count": "延期办结工单数",
     "ticket_reopen_count": "退回重办工单数",
     "ticket_urge_rate": "督办率",
-    "first_revisit_rate": "承办单位初次回访率",
+    "first_revisit_rate": "承办单位初次回访一致率",
     "ticket_satisfaction_rate": "工单满意率",
     "call_answer_rate": "电话接通率",
     "answer_within_15s_rate": "15 秒接听率",
@@ -154,28 +173,60 @@ class _Scope:
         return self.holders.get(key, [])
 
 
-def _tickets_closed(scope: _Scope, lo: dt.datetime, hi: dt.datetime) -> dict[int, Counts]:
+def _first(action: Action) -> Subquery:
+    """The ticket's first event of ``action`` (its pk), in time order."""
+    events = TicketEvent.objects.filter(ticket=OuterRef("pk"), action=action.value)
+    return Subquery(events.order_by("at", "pk").values("pk")[:1])
+
+
+def _revisit_agreement(lo: dt.datetime, hi: dt.datetime) -> tuple[Q, Q]:
+    """On tickets closed in [lo, hi) annotated with ``unit_first`` and ``centre_first`` (``_first``):
+    (compared, agreed). The centre's first revisit always follows the unit's first one (the workflow
+    allows it only from unit_revisited), so the two are the same round's."""
+    satisfied = {
+        action: TicketEvent.objects.filter(
+            action=action.value,
+            data__satisfaction=Satisfaction.SATISFIED.value,
+            ticket__closed_at__gte=lo,
+            ticket__closed_at__lt=hi,
+        ).values("pk")
+        for action in (Action.UNIT_REVISIT, Action.CENTRE_REVISIT)
+    }
+    unit_said = Q(unit_first__in=satisfied[Action.UNIT_REVISIT])
+    centre_said = Q(centre_first__in=satisfied[Action.CENTRE_REVISIT])
+    compared = Q(unit_first__isnull=False, centre_first__isnull=False)
+    return compared, compared & ((unit_said & centre_said) | (~unit_said & ~centre_said))
+
+
+def _tickets(scope: _Scope, lo: dt.datetime, hi: dt.datetime, now: dt.datetime) -> dict[int, Counts]:
+    """The closed population's counts (by closure) and the overdue ones (by deadline)."""
     group = "call_taker_id" if scope.persons else "unit_id"
-    tickets = Ticket.objects.filter(closed_at__gte=lo, closed_at__lt=hi, dispatches__gt=0)
     whose = Q(call_taker_id__in=scope.targets) if scope.persons else Q(unit__isnull=False)
-    tickets = tickets.filter(whose)
-    revisited = TicketEvent.objects.filter(
-        action=Action.UNIT_REVISIT.value, ticket__closed_at__gte=lo, ticket__closed_at__lt=hi
-    ).values("ticket_id")
-    rows = tickets.values(group).annotate(
+    closed = Ticket.objects.filter(whose, closed_at__gte=lo, closed_at__lt=hi, dispatches__gt=0)
+    closed = closed.annotate(
+        unit_first=_first(Action.UNIT_REVISIT), centre_first=_first(Action.CENTRE_REVISIT)
+    )
+    compared, agreed = _revisit_agreement(lo, hi)
+    rows = closed.values(group).annotate(
         closed=Count("pk"),
-        judged=Count("pk", filter=Q(on_time__isnull=False)),
         punctual=Count("pk", filter=Q(on_time=True)),
-        late=Count("pk", filter=Q(on_time=False)),
         extended=Count("pk", filter=Q(on_time=True, extensions__gt=0)),
         reopened=Count("pk", filter=Q(reopens__gt=0)),
         urged=Count("pk", filter=Q(urges__gt=0)),
-        first_revisited=Count("pk", filter=Q(pk__in=revisited)),
+        compared=Count("pk", filter=compared),
+        agreed=Count("pk", filter=agreed),
     )
-    fields = ("closed", "judged", "punctual", "late", "extended", "reopened", "urged", "first_revisited")
+    fields = ("closed", "punctual", "extended", "reopened", "urged", "compared", "agreed")
     out: dict[int, Counts] = defaultdict(dict)
     for row in rows:
         _add(out, scope.of(row[group]), row, fields)
+    # Deadlines passed in the period: those not met are the overdue tickets.
+    due = with_deadline(Ticket.objects.filter(whose)).filter(deadline_passed_q(lo, hi, now))
+    due_rows = due.values(group).annotate(
+        due=Count("pk"), late=Count("pk", filter=LATE_Q), open=Count("pk", filter=LATE_Q & Q(closed_at=None))
+    )
+    for row in due_rows:
+        _add(out, scope.of(row[group]), row, ("due", "late", "open"))
     return out
 
 
@@ -219,7 +270,7 @@ def _calls(scope: _Scope, lo: dt.datetime, hi: dt.datetime) -> dict[int, Counts]
     return out
 
 
-def _findings(scope: _Scope, lo: dt.datetime, hi: dt.datetime) -> dict[int, Counts]:
+def _findings(scope: _Scope, lo: dt.datetime, hi: dt.datetime, now: dt.datetime) -> dict[int, Counts]:
     group = "staff_id" if scope.persons else "staff__unit_id"
     found = QualityFinding.objects.filter(found_at__gte=lo, found_at__lt=hi)
     if scope.persons:
@@ -228,15 +279,14 @@ def _findings(scope: _Scope, lo: dt.datetime, hi: dt.datetime) -> dict[int, Coun
     for row in found.values(group, "kind").annotate(n=Count("pk")):
         for key in scope.of(row[group]):
             out[key][row["kind"]] = out[key].get(row["kind"], 0.0) + row["n"]
-    # Late tickets never urged: the call taker who accepted them missed the urge, unless a finding
-    # already names that ticket.
+    # Overdue tickets (in the period their deadline passed, closed or not) never urged: the call
+    # taker who accepted them missed the urge, unless a finding names that ticket (whenever found: the
+    # finding counts it in its own period, so each ticket counts once).
     tickets_group = "call_taker_id" if scope.persons else "call_taker__unit_id"
-    named = QualityFinding.objects.filter(
-        ticket=OuterRef("pk"), kind=FindingKind.MISSED_URGE_REVISIT, found_at__gte=lo, found_at__lt=hi
+    named = QualityFinding.objects.filter(ticket=OuterRef("pk"), kind=FindingKind.MISSED_URGE_REVISIT)
+    unurged = (
+        with_deadline(Ticket.objects.filter(urges=0)).filter(overdue_q(lo, hi, now)).exclude(call_taker=None)
     )
-    unurged = Ticket.objects.filter(
-        closed_at__gte=lo, closed_at__lt=hi, dispatches__gt=0, on_time=False, urges=0
-    ).exclude(call_taker=None)
     if scope.persons:
         unurged = unurged.filter(call_taker_id__in=scope.targets)
     rows = unurged.annotate(named=Exists(named)).filter(named=False).values(tickets_group)
@@ -262,12 +312,18 @@ def _value(name: str, t: Counts, r: Counts, c: Counts, f: Counts, period: str, p
     closed = t.get("closed", 0.0)
     whose = "本人受理、" if person else ""
     closed_text = f"{period}{whose}转派后办结工单{_n(closed)}件"
+    late, still_open = t.get("late", 0.0), t.get("open", 0.0)
+    mine = "本人受理的" if person else ""
+    late_text = f"时限届满未按时答复（未获批延期）{_n(late)}件（尚未办结{_n(still_open)}件）"
     if name == "ticket_on_time_closure_rate":
-        on_time, judged = t.get("punctual", 0.0), t.get("judged", 0.0)
-        return _rate(on_time, judged, f"{closed_text}，其中按时{_n(on_time)}件（可判定{_n(judged)}件）")
+        on_time = t.get("punctual", 0.0)
+        basis = f"{closed_text}，其中按时{_n(on_time)}件；{period}{mine}工单{late_text}"
+        return _rate(on_time, on_time + late, basis)
     if name == "ticket_overdue_count":
-        late = t.get("late", 0.0)
-        return _count(late, closed, f"{closed_text}，其中超时（未获批延期）{_n(late)}件")
+        # Out of the deadlines passed in the period; no data only when, besides, no ticket closed.
+        due = t.get("due", 0.0)
+        found = _count(late, closed + due, f"{period}{mine}工单时限届满{_n(due)}件，其中{late_text}")
+        return found[0], found[1], due, found[3]
     if name == "ticket_extended_count":
         extended = t.get("extended", 0.0)
         return _count(extended, closed, f"{closed_text}，其中经批准延期后按时办结{_n(extended)}件")
@@ -278,8 +334,13 @@ def _value(name: str, t: Counts, r: Counts, c: Counts, f: Counts, period: str, p
         urged = t.get("urged", 0.0)
         return _rate(urged, closed, f"{closed_text}，其中被督办{_n(urged)}件")
     if name == "first_revisit_rate":
-        first = t.get("first_revisited", 0.0)
-        return _rate(first, closed, f"{closed_text}，其中承办单位先行回访{_n(first)}件")
+        agreed, compared = t.get("agreed", 0.0), t.get("compared", 0.0)
+        return _rate(
+            agreed,
+            compared,
+            f"{closed_text}，其中承办单位初次回访后经中心回访{_n(compared)}件，"
+            f"两次回访结果（满意与否）一致{_n(agreed)}件",
+        )
     if name == "ticket_satisfaction_rate":
         good, revisits = r.get("good", 0.0), r.get("revisits", 0.0)
         return _rate(good, revisits, f"{period}中心回访{_n(revisits)}次，满意或基本满意{_n(good)}次")
@@ -303,7 +364,7 @@ def _value(name: str, t: Counts, r: Counts, c: Counts, f: Counts, period: str, p
     basis = f"{period}质检发现“{kind.label}”{_n(count)}次"
     if kind is FindingKind.MISSED_URGE_REVISIT:
         unurged = f.get("unurged", 0.0)
-        basis += f"；{'本人受理的' if person else ''}工单超时办结且未督办{_n(unurged)}件"
+        basis += f"；{'本人受理的' if person else ''}工单超时未答复且未督办{_n(unurged)}件"
         count += unurged
     return count, count, None, basis
 
@@ -315,18 +376,21 @@ def compute(
     end: dt.date,
     unit_ids: Sequence[int] = (),
     staff_ids: Sequence[int] = (),
+    now: dt.datetime | None = None,
 ) -> dict[int, dict[str, Found]]:
     """Each named hotline metric for each unit (its subtree) or, with ``staff_ids``, each person,
-    over the local days start … end. At most five grouped queries whatever the number of subjects."""
+    over the local days start … end; deadlines count as passed before ``now`` (the clock's by
+    default). At most six grouped queries whatever the number of subjects."""
     wanted = [n for n in dict.fromkeys(names) if n in NAMES]
     scope = _Scope(unit_ids=unit_ids, staff_ids=staff_ids)
     lo, hi = _bounds(start, end)
+    now = now or clock.now()
     period = f"{start}至{end}"
     need = set(wanted)
-    tickets = _tickets_closed(scope, lo, hi) if need & set(TICKET_METRICS) else {}
+    tickets = _tickets(scope, lo, hi, now) if need & set(TICKET_METRICS) else {}
     revisits = _revisits(scope, lo, hi) if "ticket_satisfaction_rate" in need else {}
     calls = _calls(scope, lo, hi) if need & set(CALL_METRICS) else {}
-    findings = _findings(scope, lo, hi) if need & set(FINDING_METRICS) else {}
+    findings = _findings(scope, lo, hi, now) if need & set(FINDING_METRICS) else {}
     empty: Counts = {}
     return {
         target: {
@@ -346,10 +410,17 @@ def compute(
 
 
 def records(
-    name: str, *, start: dt.date, end: dt.date, unit: Unit | None = None, staff: Staff | None = None
+    name: str,
+    *,
+    start: dt.date,
+    end: dt.date,
+    unit: Unit | None = None,
+    staff: Staff | None = None,
+    now: dt.datetime | None = None,
 ) -> QuerySet[Any]:
-    """The records behind a hotline metric of a unit (its subtree) or a person: the late tickets behind
-    an on-time rate, the findings behind a count, the calls missed or answered late …"""
+    """The records behind a hotline metric of a unit (its subtree) or a person: the overdue tickets
+    behind an on-time rate or the overdue count (closed or not, the latest deadline first), the
+    findings behind a count, the calls missed or answered late …"""
     if (unit is None) == (staff is None):
         raise ValueError("give a unit or a person")
     lo, hi = _bounds(start, end)
@@ -370,15 +441,22 @@ def records(
         events = events.exclude(data__satisfaction__in=_GOOD)
         whose = Q(ticket__call_taker=staff) if staff else Q(ticket__unit__path__startswith=path)
         return events.filter(whose).order_by("-at", "-pk")
-    tickets = Ticket.objects.filter(closed_at__gte=lo, closed_at__lt=hi, dispatches__gt=0)
-    tickets = tickets.filter(call_taker=staff) if staff else tickets.filter(unit__path__startswith=path)
-    revisited = TicketEvent.objects.filter(ticket=OuterRef("pk"), action=Action.UNIT_REVISIT.value)
+    whose = Q(call_taker=staff) if staff else Q(unit__path__startswith=path)
+    mine = Ticket.objects.filter(whose)
+    if name in ("ticket_on_time_closure_rate", "ticket_overdue_count"):
+        overdue = with_deadline(mine).filter(overdue_q(lo, hi, now or clock.now()))
+        return overdue.order_by("-deadline", "-pk")
+    tickets = mine.filter(closed_at__gte=lo, closed_at__lt=hi, dispatches__gt=0)
+    if name == "first_revisit_rate":
+        # The tickets whose unit's first revisit the centre's revisit contradicted.
+        tickets = tickets.annotate(
+            unit_first=_first(Action.UNIT_REVISIT), centre_first=_first(Action.CENTRE_REVISIT)
+        )
+        compared, agreed = _revisit_agreement(lo, hi)
+        return tickets.filter(compared & ~agreed).order_by("-closed_at", "-pk")
     behind = {
-        "ticket_on_time_closure_rate": Q(on_time=False),
-        "ticket_overdue_count": Q(on_time=False),
         "ticket_extended_count": Q(on_time=True, extensions__gt=0),
         "ticket_reopen_count": Q(reopens__gt=0),
         "ticket_urge_rate": Q(urges__gt=0),
-        "first_revisit_rate": ~Exists(revisited),
     }
     return tickets.filter(behind.get(name, Q())).order_by("-closed_at", "-pk")

@@ -7,10 +7,19 @@ there is nothing to measure, with their numerator and denominator):
 * answer rate: calls answered / calls offered (calls that started in the period, GB/T 33358-2016
   target ≥ 95 %); answered within 15 s: calls answered within KAOPING_HOTLINE_ANSWER_SECONDS / calls
   offered; abandoned: calls hung up before an answer. Calls belong to a centre; a unit has none.
+* overdue tickets (``overdue_q``): a dispatched ticket whose deadline (the extended one when an
+  extension was approved, else the first) passed in the period, and before now, without the unit's
+  reply by then (no reply yet, or the last reply after it), **closed or not**: a unit cannot keep a
+  late ticket out of the figures by leaving it open. Each ticket has one deadline, so it counts once,
+  in the period its deadline passed, never again when it closes;
 * on-time closure rate: tickets closed in the period after dispatch whose unit's last reply came by the
-  due instant (extended when approved) / those closed in the period after dispatch;
-* urge rate and reopen rate: of the same closed tickets, those urged at least once / reopened at
-  least once (a closed ticket's history is complete, so each ticket counts once, in the period it closed);
+  due instant / those plus the tickets overdue in the period. Each ticket's verdict counts once, in
+  the period it became final: a late one when its deadline passed unanswered, an on-time one when it
+  closed (until then a later reply could still make it late). So a closed late ticket is not counted
+  again in the period it closed, and an open overdue ticket lowers the rate at once;
+* urge rate and reopen rate: of the tickets closed in the period after dispatch, those urged at least
+  once / reopened at least once (a closed ticket's history is complete, so each ticket counts once, in
+  the period it closed);
 * satisfaction rate: centre revisits in the period with 满意 or 基本满意 / all centre revisits in the
   period (for a unit: the revisits of its tickets).
 """
@@ -21,8 +30,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
 
+from kaoping.core import clock
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.masking import mask_name, mask_phone, mask_text
 from kaoping.core.permissions import User, sees_personal_data, unit_scope_q
@@ -33,6 +44,29 @@ from kaoping.org.models import Unit, UnitKind
 PAGE_SIZE = 100
 # What waits for the centre: new tickets, returns to review or re-dispatch, revisits, extension requests.
 CENTRE_QUEUE = (State.ACCEPTED, State.RETURN_REQUESTED, State.RETURNED, State.UNIT_REVISITED)
+
+
+def with_deadline(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets with ``deadline``: the due instant in force, the extended one when an extension
+    was approved (the workflow only moves it later), else the first."""
+    return tickets.annotate(deadline=Coalesce("extended_due_at", "due_at"))
+
+
+def deadline_passed_q(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Q:
+    """On ``with_deadline`` tickets: dispatched tickets held by a handling unit whose deadline fell in
+    [start, end) and has passed by ``now`` (a reply *at* the deadline is still on time)."""
+    return Q(dispatches__gt=0, unit__isnull=False, deadline__gte=start, deadline__lt=min(end, now))
+
+
+# On ``with_deadline`` tickets: the unit had not replied by the deadline (the ticket's reply is the
+# unit's last one, as ``Ticket.on_time`` judges it).
+LATE_Q = Q(replied_at__isnull=True) | Q(replied_at__gt=F("deadline"))
+
+
+def overdue_q(start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None) -> Q:
+    """On ``with_deadline`` tickets: overdue in [start, end): the deadline passed in the period (and
+    before ``now``, the clock's by default) without the unit's reply, closed or not."""
+    return deadline_passed_q(start, end, now or clock.now()) & LATE_Q
 
 
 def tickets_visible(user: User) -> QuerySet[Ticket]:
@@ -124,6 +158,7 @@ class Figures:
     answered_within: Rate  # within KAOPING_HOTLINE_ANSWER_SECONDS
     tickets_received: int
     tickets_closed: int
+    tickets_overdue: int  # deadline passed in the period without a reply, closed or not
     on_time_closure_rate: Rate
     urge_rate: Rate
     reopen_rate: Rate
@@ -153,11 +188,12 @@ def hotline_figures(*, user: User, unit: Unit, start: dt.datetime, end: dt.datet
     received = tickets.filter(received_at__gte=start, received_at__lt=end).count()
     closed = tickets.filter(closed_at__gte=start, closed_at__lt=end, dispatches__gt=0).aggregate(
         closed=Count("pk"),
-        judged=Count("pk", filter=Q(on_time__isnull=False)),
         on_time=Count("pk", filter=Q(on_time=True)),
         urged=Count("pk", filter=Q(urges__gt=0)),
         reopened=Count("pk", filter=Q(reopens__gt=0)),
     )
+    # Late verdicts count where the deadline passed (closed or not), on-time ones where they closed.
+    overdue = with_deadline(tickets).filter(overdue_q(start, end)).count()
     revisits = TicketEvent.objects.filter(
         event_scope, action=Action.CENTRE_REVISIT.value, at__gte=start, at__lt=end
     ).aggregate(
@@ -175,7 +211,8 @@ def hotline_figures(*, user: User, unit: Unit, start: dt.datetime, end: dt.datet
         answered_within=Rate(calls["within"], calls["offered"]),
         tickets_received=received,
         tickets_closed=closed["closed"],
-        on_time_closure_rate=Rate(closed["on_time"], closed["judged"]),
+        tickets_overdue=overdue,
+        on_time_closure_rate=Rate(closed["on_time"], closed["on_time"] + overdue),
         urge_rate=Rate(closed["urged"], closed["closed"]),
         reopen_rate=Rate(closed["reopened"], closed["closed"]),
         satisfaction_rate=Rate(revisits["good"], revisits["all"]),
