@@ -343,7 +343,7 @@ def _store_batch(
     _evidence(
         actor,
         label,
-        [*new_tickets, *(k for k, _e, _s in accepted_events)],
+        set(new_tickets).union(k for k, _e, _s in accepted_events),
         len(ticket_rows),
         len(accepted_events),
         [(c.source, c.external_id) for c in new_calls],
@@ -354,12 +354,13 @@ def _store_batch(
 def _evidence(
     actor: Actor,
     label: str,
-    ticket_keys: list[tuple[str, str]],
+    ticket_keys: set[tuple[str, str]],
     tickets: int,
     events: int,
     call_keys: list[tuple[str, str]],
 ) -> None:
-    """One entry per batch (when it stored anything): the counts and the digests of the keys."""
+    """One entry per batch (when it stored anything): the counts, the digest of the tickets it
+    created or added events to, and the digest of the calls."""
     if not (tickets or events or call_keys):
         return
     keys = sorted(f"{s}:{i}" for s, i in ticket_keys)
@@ -731,7 +732,7 @@ def _store_planned(
     _evidence(
         actor,
         label,
-        [*((t.row[0], t.row[1]) for t in new), *(k for k, _row in accepted), *(k for k, _e, _s in kept)],
+        {(t.row[0], t.row[1]) for t in new}.union(k for k, _e, _s in kept),  # accepted: new ones
         len(ticket_rows),
         len(rows),
         [(row[0], row[1]) for row in call_rows],

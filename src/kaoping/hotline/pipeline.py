@@ -19,7 +19,6 @@ The same row builders serve the writer's general path, so both paths write the s
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from kaoping.core.bulk import batch_owner, sqlite_instants
+from kaoping.core.bulk import batch_owner, gc_paused, sqlite_instants
 from kaoping.hotline.ingest import (
     CallRecord,
     Derived,
@@ -332,8 +331,9 @@ def plan_batch(
         )
         why = {id(e): reason for e, reason in refused}
         steps = derived.steps
+        tid = rec.external_id  # the ticket row's own str: pickled once, referred to after that
         items = [
-            (w, e.ticket_external_id, e.unit_id, why.get(id(e), ""), event_row(e, steps.get(id(e)), instant))
+            (w, tid, e.unit_id, why.get(id(e), ""), event_row(e, steps.get(id(e)), instant))
             for w, e in pending
         ]
         planned.append(PlannedTicket(where, ticket_row(rec, derived, instant), derived.merged_into, items))
@@ -400,30 +400,30 @@ def plan_file(
     def plan() -> Plan:
         return plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored)
 
-    gc.disable()  # this process only reads and plans, and ends with the file: see core.bulk.gc_paused
-    try:
-        rows = read_numbered_rows(
-            Path(path),
-            source=source,
-            what=f"{kind} file",
-            gbt_fields={},
-            keep=batch_owner(part, batch) if parts > 1 else None,
-        )
-        for number, where, record, error in rows:
-            while number // batch > current:  # one plan per batch of this part's, even if empty
+    with gc_paused():  # a process of its own, making many short-lived objects without cycles
+        try:
+            rows = read_numbered_rows(
+                Path(path),
+                source=source,
+                what=f"{kind} file",
+                gbt_fields={},
+                keep=batch_owner(part, batch) if parts > 1 else None,
+            )
+            for number, where, record, error in rows:
+                while number // batch > current:  # one plan per batch of this part's, even if empty
+                    out.put(plan())
+                    chunk, unreadable = [], []
+                    current += parts
+                if record is None:
+                    unreadable.append((where, "", error))
+                    continue
+                if default_type and "type" not in record:
+                    record["type"] = default_type
+                chunk.append((where, record))
+            if chunk or unreadable:
                 out.put(plan())
-                chunk, unreadable = [], []
-                current += parts
-            if record is None:
-                unreadable.append((where, "", error))
-                continue
-            if default_type and "type" not in record:
-                record["type"] = default_type
-            chunk.append((where, record))
-        if chunk or unreadable:
-            out.put(plan())
-    except KaopingError as exc:
-        out.put(exc.message)
-    except Exception as exc:  # a damaged file must end the import with a message, not hang it
-        out.put(f"could not be read: {exc}")
+        except KaopingError as exc:
+            out.put(exc.message)
+        except Exception as exc:  # a damaged file must end the import with a message, not hang it
+            out.put(f"could not be read: {exc}")
     out.put(None)

@@ -13,13 +13,12 @@ so the writer only checks the first ratings already stored (in its transaction) 
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kaoping.core.bulk import sqlite_instant
+from kaoping.core.bulk import gc_paused, sqlite_instant
 from kaoping.core.errors import KaopingError
 from kaoping.ratings.codes import Convention
 from kaoping.ratings.files import read_rating_rows
@@ -50,26 +49,26 @@ def validate_file(
     valid: list[Draft] = []
     rejected: list[tuple[str, str, str]] = []
     count = 0
-    gc.disable()  # this process only reads and validates, and ends with the file: see core.bulk.gc_paused
-    try:
-        for where, record, error in read_rating_rows(Path(path), source=source):
-            count += 1
-            if record is None:
-                rejected.append((where, "", error))
-            else:
-                try:
-                    valid.append(draft(where, validate(record, lookups, codes), instant, tags))
-                except RecordError as exc:
-                    rejected.append((where, str(record.get("id", "")), str(exc)))
-            if count % batch == 0:
-                out.put((cases(valid), rejected, batch))
-                valid, rejected = [], []
-        if valid or rejected or count % batch:
-            out.put((cases(valid), rejected, count % batch))
-    except KaopingError as exc:
-        out.put(exc.message)
-    except Exception as exc:  # a damaged file must end the import with a message, not hang it
-        out.put(f"could not be read: {exc}")
+    with gc_paused():  # a process of its own, making many short-lived objects without cycles
+        try:
+            for where, record, error in read_rating_rows(Path(path), source=source):
+                count += 1
+                if record is None:
+                    rejected.append((where, "", error))
+                else:
+                    try:
+                        valid.append(draft(where, validate(record, lookups, codes), instant, tags))
+                    except RecordError as exc:
+                        rejected.append((where, str(record.get("id", "")), str(exc)))
+                if count % batch == 0:
+                    out.put((cases(valid), rejected, batch))
+                    valid, rejected = [], []
+            if valid or rejected or count % batch:
+                out.put((cases(valid), rejected, count % batch))
+        except KaopingError as exc:
+            out.put(exc.message)
+        except Exception as exc:  # a damaged file must end the import with a message, not hang it
+            out.put(f"could not be read: {exc}")
     out.put(None)
 
 
