@@ -208,8 +208,15 @@ def _how_late(nodes: list[NodeResult]) -> str:
 
 
 def _late_reply(ticket: Ticket) -> str:
+    """How late a ticket's reply is: replied after its deadline, or its deadline passed unanswered."""
     due = ticket.extended_due_at or ticket.due_at
-    if ticket.on_time is not False or due is None or ticket.replied_at is None:
+    if due is None:
+        return ""
+    if ticket.replied_at is None:
+        if due >= clock.now():
+            return ""
+        return _("未答复，时限 %(due)s") % {"due": localtime(due).strftime("%m-%d %H:%M")}
+    if ticket.replied_at <= due:
         return ""
     return _("答复 %(replied)s，时限 %(due)s") % {
         "replied": localtime(ticket.replied_at).strftime("%m-%d %H:%M"),

@@ -296,6 +296,7 @@ class FiguresOut(Schema):
     answered_within_15s: RateOut
     tickets_received: int
     tickets_closed: int
+    tickets_overdue: int  # deadline passed in the period without a reply, closed or not
     on_time_closure_rate: RateOut
     urge_rate: RateOut
     reopen_rate: RateOut
@@ -332,6 +333,7 @@ def figures(request: HttpRequest, unit: str, start: dt.date, end: dt.date) -> Fi
         answered_within_15s=rate(f.answered_within),
         tickets_received=f.tickets_received,
         tickets_closed=f.tickets_closed,
+        tickets_overdue=f.tickets_overdue,
         on_time_closure_rate=rate(f.on_time_closure_rate),
         urge_rate=rate(f.urge_rate),
         reopen_rate=rate(f.reopen_rate),
