@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -98,6 +100,17 @@ class Case(models.Model):
         return f"{self.external_id}"
 
 
+class CaseKey(models.OneToOneField):  # type: ignore[type-arg]
+    """A one-to-one primary key to a case that is, on SQLite, the table's rowid (declared
+    ``integer``, SQLite's 64-bit rowid alias, where Django declares ``bigint``): the rows are stored
+    in case order and no separate index on the key is written."""
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
+
+
 class CaseAlert(models.Model):
     """What the warning sweep needs of a case whose current node has an alert still to come, in a
     narrow row of its own: the sweep reads and moves these small rows instead of the wide case rows,
@@ -108,7 +121,7 @@ class CaseAlert(models.Model):
     node's last warning is raised; the row stays until the next recomputation) and keeps
     ``deadline_status``, ``overdue`` and ``breaker`` equal to the case's."""
 
-    case = models.OneToOneField(
+    case = CaseKey(
         Case, on_delete=models.CASCADE, primary_key=True, related_name="alert", verbose_name="办件"
     )
     # The case's unit, copied so the sweep's warnings need not read the case row.

@@ -845,9 +845,15 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
             return SweepReport(examined=0, raised=0)
         scan = _scan_whole_table(cursor, alerts, due)
     _bulk_pragmas()
-    # A catch-up sweep on SQLite reads the table in row order instead of through the index: rows come
-    # in case order (no sort of the warnings) and the UPDATE runs in one pass (a third less).
-    hint = " NOT INDEXED" if scan else ""
+    # A catch-up sweep on SQLite reads the table in row order (the case id is its rowid) instead of
+    # through the index: rows come in case order (no sort of the warnings) and the UPDATE runs in one
+    # pass (a third less). Otherwise the index, named: without statistics SQLite would rather scan
+    # the table than sort a steady minute's few rows.
+    hint = ""
+    if scan:
+        hint = " NOT INDEXED"
+    elif connection.vendor == "sqlite":
+        hint = f" INDEXED BY {CaseAlert._meta.indexes[0].name}"
     kinds = " UNION ALL ".join(["SELECT %s AS kind, %s AS n"] * 3)
     status, overdue, breaker = _flags_sql("a.")
     flags = [at, at, at, True, at, True]
@@ -858,7 +864,7 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepReport:
             f"FROM {alerts} AS a{hint} CROSS JOIN ({kinds}) k "
             f"WHERE {due_a} AND ((k.n = 1 AND a.due_soon_at <= %s) "
             f"OR (k.n = 2 AND a.due_at <= %s) OR (k.n = 3 AND a.breaker_at <= %s)) "
-            f"ORDER BY a.case_id, k.n ON CONFLICT DO NOTHING",
+            f"ORDER BY a.case_id ON CONFLICT DO NOTHING",
             [
                 at,
                 WarningKind.DUE_SOON.value,

@@ -4,6 +4,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+import kaoping.cases.models
+
 # The same statement on SQLite and PostgreSQL: a row for every case whose sweep has something ahead.
 FILL = """
 INSERT INTO cases_casealert
@@ -35,7 +37,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "case",
-                    models.OneToOneField(
+                    kaoping.cases.models.CaseKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         primary_key=True,
                         related_name="alert",
