@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -331,7 +331,7 @@ def _store_batch(
         ids[key] = pk
         kept = _replay_stored(pk, category, centre_paths[centre_id], received, pending, deadlines, report)
         accepted_events.extend((key, e, step) for e, step in kept)
-    _insert_events([(ids[key], *event_row(e, step, _INSTANT)) for key, e, step in accepted_events])
+    _insert_events([[*event_row(e, step, _INSTANT), ids[key]] for key, e, step in accepted_events])
     report.events += len(accepted_events)
     _merge(merges, ids)
 
@@ -489,7 +489,7 @@ def _derived_fields(d: Derived) -> dict[str, Any]:
     }
 
 
-def _executemany(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def _executemany(table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
@@ -510,7 +510,7 @@ def _insert_tickets(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], int]:
         return {(source, external_id): pk for source, external_id, pk in cursor.fetchall()}
 
 
-def _insert_events(rows: list[tuple[Any, ...]]) -> None:
+def _insert_events(rows: list[list[Any]]) -> None:
     _executemany(TicketEvent._meta.db_table, EVENT_COLUMNS, rows)
 
 
@@ -681,16 +681,17 @@ def _store_planned(
 
     # New tickets: as planned.
     ticket_rows = [(*t.row, now_db) for t in new]
-    accepted: list[tuple[tuple[str, str], tuple[Any, ...]]] = []
+    ids = _insert_tickets(ticket_rows)
+    report.tickets += len(ticket_rows)
+    rows: list[list[Any]] = []
     for t in new:
-        key = (t.row[0], t.row[1])
+        stored_as = ids[(t.row[0], t.row[1])]
         for where, _ticket, _unit, why, row in t.events:
             if why:
                 report.rejected.append(Rejection(where, row[1], why))
             else:
-                accepted.append((key, row))
-    ids = _insert_tickets(ticket_rows)
-    report.tickets += len(ticket_rows)
+                row.append(stored_as)  # the row is a list with room for it: no copy per event
+                rows.append(row)
 
     # Events of stored tickets: known ones are duplicates, new ones replay with the stored ones.
     deferred: list[tuple[str, EventRecord]] = []
@@ -716,8 +717,7 @@ def _store_planned(
                 pk, category, centre_paths[centre_id], received, pending, deadlines, report
             )
             kept.extend((key, e, step) for e, step in steps)
-    rows = [(ids[key], *row) for key, row in accepted]
-    rows.extend((ids[key], *event_row(e, step, _INSTANT)) for key, e, step in kept)
+    rows.extend([*event_row(e, step, _INSTANT), ids[key]] for key, e, step in kept)
     _insert_events(rows)
     report.events += len(rows)
     _merge([((t.row[0], t.row[1]), t.merged_into) for t in new if t.merged_into], ids)

@@ -7,7 +7,7 @@ Rows that cannot be read are reported in each plan's ``unreadable``, so they sta
 
 A plan assumes that the batch's tickets are new (not stored yet): each ticket comes with its row
 for the INSERT (but for ``updated_at``, appended by the writer) and with the batch's events for it,
-replayed in time order, each with its row for the INSERT (but for ``ticket_id``, prepended by the
+replayed in time order, each with its row for the INSERT (but for ``ticket_id``, appended by the
 writer) or the reason it was refused. The writer checks the assumption with one look-up per batch
 and takes the general path for whatever does not hold (a ticket already stored, an event id already
 used elsewhere); what the general path needs is rebuilt from the rows (``event_record``,
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from sys import intern
 from typing import Any, NamedTuple
@@ -46,7 +46,7 @@ from kaoping.workcal.limits import Limit
 Instant = Callable[[dt.datetime | None], Any]
 # One event of a batch: (location, ticket id, the event's own unit (a dispatch's target), refusal
 # ("" when applied), row in EVENT_COLUMNS order without ticket_id).
-EventItem = tuple[str, str, int | None, str, tuple[Any, ...]]
+EventItem = tuple[str, str, int | None, str, list[Any]]
 
 TICKET_COLUMNS = (
     "source",
@@ -82,7 +82,6 @@ TICKET_COLUMNS = (
     "updated_at",  # last: the writer appends it
 )
 EVENT_COLUMNS = (
-    "ticket_id",  # first: the writer prepends it
     "source",
     "external_id",
     "action",
@@ -94,6 +93,7 @@ EVENT_COLUMNS = (
     "to_state",
     "note",
     "data",
+    "ticket_id",  # last: the writer appends it
 )
 CALL_COLUMNS = (
     "source",
@@ -172,11 +172,12 @@ def ticket_record(row: tuple[Any, ...]) -> TicketRecord:
     )
 
 
-def event_row(e: EventRecord, step: tuple[int | None, str, str] | None, instant: Instant) -> tuple[Any, ...]:
-    """The event's row in EVENT_COLUMNS order without ``ticket_id``; ``step`` (unit holding the
-    ticket, states before and after) is None for an event not applied."""
+def event_row(e: EventRecord, step: tuple[int | None, str, str] | None, instant: Instant) -> list[Any]:
+    """The event's row in EVENT_COLUMNS order but for ``ticket_id``, which the writer appends (a list:
+    appending costs less than a new tuple); ``step`` (unit holding the ticket, states before and
+    after) is None for an event not applied."""
     unit_id, before, after = step if step is not None else (e.unit_id, "", "")
-    return (
+    return [
         intern(e.source),  # one object for the whole batch: pickled once, by reference after that
         e.external_id,
         e.action._value_,
@@ -188,7 +189,7 @@ def event_row(e: EventRecord, step: tuple[int | None, str, str] | None, instant:
         after,
         e.note,
         orjson.dumps(e.data).decode() if e.data else "{}",
-    )
+    ]
 
 
 _ACTIONS = {a.value: a for a in Action}
@@ -196,7 +197,7 @@ _OUTCOMES = {o.value: o for o in Outcome}
 
 
 def event_record(
-    ticket: str, unit_id: int | None, row: tuple[Any, ...], unit_paths: Mapping[int, str]
+    ticket: str, unit_id: int | None, row: Sequence[Any], unit_paths: Mapping[int, str]
 ) -> EventRecord:
     """The validated event back from its row (the general path's input)."""
     data = row[10]
