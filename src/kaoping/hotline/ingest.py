@@ -211,8 +211,12 @@ def _ticket(record: Mapping[str, Any], lookups: Lookups) -> TicketRecord:
 
 def _event(record: Mapping[str, Any], lookups: Lookups) -> EventRecord:
     get = record.get  # optional fields are mostly absent: no call for those
-    raw = _text(record, "action", limit=30)
-    action = _EVENT_ACTION.get(raw)
+    given = get("action")
+    action = _EVENT_ACTION.get(given) if type(given) is str else None  # a plain one needs no cleaning
+    raw = ""
+    if action is None:
+        raw = _text(record, "action", limit=30)
+        action = _EVENT_ACTION.get(raw)
     if action is None:
         why = (
             "the ticket record is the acceptance"
@@ -255,10 +259,21 @@ def _event(record: Mapping[str, Any], lookups: Lookups) -> EventRecord:
             data["until"] = until.isoformat()
     if action is _MERGE:
         data["into"] = _text(record, "into")
+    # The three ids, as _text would give them; inline, as these run for every event.
+    source, external_id, ticket = get("source"), get("id"), get("ticket")
+    source = source.strip() if type(source) is str else ""
+    if not source or len(source) > 40:
+        source = _text(record, "source", limit=40)
+    external_id = external_id.strip() if type(external_id) is str else ""
+    if not external_id or len(external_id) > 120:
+        external_id = _text(record, "id", limit=120)
+    ticket = ticket.strip() if type(ticket) is str else ""
+    if not ticket or len(ticket) > MAX_ID:
+        ticket = _text(record, "ticket")
     return EventRecord(  # positional: keywords cost twice as much per record
-        _text(record, "source", limit=40),
-        _text(record, "id", limit=120),
-        _text(record, "ticket"),
+        source,
+        external_id,
+        ticket,
         action,
         outcome,
         _required_instant(record, "at"),
