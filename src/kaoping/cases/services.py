@@ -730,7 +730,7 @@ ALERT_COLUMNS = (
 
 def _write_rows(rows: list[list[Any]]) -> None:
     """Write ``derived_rows``: the case rows, and their ``CaseAlert`` rows kept in step (written
-    where an alert is pending, deleted where none is)."""
+    where an alert is pending, deleted where none is), in one transaction (the caller's, if any)."""
     if not rows:
         return
     by_name = {f.name: f for f in Case._meta.concrete_fields}
@@ -744,7 +744,7 @@ def _write_rows(rows: list[list[Any]]) -> None:
     alerts = quote(CaseAlert._meta.db_table)
     pending = [row[width:] for row in rows if len(row) > width]
     settled = [row[width - 1] for row in rows if len(row) == width]
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.executemany(sql, [row[:width] for row in rows] if pending else rows)
         for start in range(0, len(settled), 500):
             chunk = settled[start : start + 500]
