@@ -56,6 +56,7 @@ from kaoping.hotline.pipeline import (
     same,
     ticket_record,
     ticket_row,
+    unpack,
 )
 from kaoping.hotline.services import category_limits
 from kaoping.hotline.workflow import Action, Outcome
@@ -577,10 +578,11 @@ def hotline_ingest_file(
             with transaction.atomic():
                 stored = 0
                 while stored < COMMIT_ROWS:
-                    item = reader.get()
-                    if item is None or isinstance(item, str):
-                        done, failure = True, item
+                    message = reader.get()
+                    if message is None or isinstance(message, str):
+                        done, failure = True, message
                         break
+                    item = unpack(message)
                     unreadable.extend(Rejection(*r) for r in item.unreadable)
                     report.rejected.extend(Rejection(*r) for r in item.rejected)
                     report.duplicates += item.duplicates

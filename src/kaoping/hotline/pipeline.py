@@ -2,8 +2,9 @@
 ``ingest.validate``, the workflow replay and row building).
 
 ``plan_file`` runs as the target of a spawned process and puts on ``out``, per batch of ``batch``
-readable rows, a ``Plan``; then ``None``. A failure to read the file is put as its message (a str).
-Rows that cannot be read are reported in each plan's ``unreadable``, so they stay in file order.
+lines, a ``Plan`` (``pack``ed: ``unpack`` restores it); then ``None``. A failure to read the file is
+put as its message (a str). Rows that cannot be read are reported in each plan's ``unreadable``, so
+they stay in file order.
 
 A plan assumes that the batch's tickets are new (not stored yet): each ticket comes with its row
 for the INSERT (but for ``updated_at``, appended by the writer) and with the batch's events for it,
@@ -19,6 +20,7 @@ The same row builders serve the writer's general path, so both paths write the s
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -349,6 +351,20 @@ def plan_batch(
     )
 
 
+def pack(plan: Plan) -> bytes:
+    """A plan for the queue to the writer. Plain tuples and lists in ``marshal``'s format, which
+    writes them several times faster than pickle (a third of a second per 100,000 tickets) and reads
+    them a little faster; both ends are the same interpreter."""
+    tickets = [tuple(t) for t in plan.tickets]  # marshal takes no subclass of tuple
+    return marshal.dumps((*plan[:4], tickets, *plan[5:]))
+
+
+def unpack(data: bytes) -> Plan:
+    rows, unreadable, rejected, duplicates, tickets, loose, calls = marshal.loads(data)
+    planned = [PlannedTicket._make(t) for t in tickets]
+    return Plan(rows, unreadable, rejected, duplicates, planned, loose, calls)
+
+
 def _stored_finder(database: str, table: str) -> Callable[[set[tuple[str, str]]], set[tuple[str, str]]]:
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=20)
 
@@ -398,8 +414,8 @@ def plan_file(
     index, parts = part
     current = index  # the number of the batch being gathered
 
-    def plan() -> Plan:
-        return plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored)
+    def plan() -> bytes:
+        return pack(plan_batch(chunk, lookups, centre_paths, deadlines, instant, unreadable, stored))
 
     with gc_paused():  # a process of its own, making many short-lived objects without cycles
         try:
