@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from kaoping.assessment.models import DirtyDay
 from kaoping.cases import services
@@ -32,7 +33,9 @@ def _pending(alerts: dict[int, tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
 @pytest.fixture(params=["index", "scan"])
 def way(request, monkeypatch):
     """Both ways of a sweep on SQLite: through the next_at index (a steady minute) and reading the
-    whole narrow table (a catch-up)."""
+    whole narrow table (a catch-up). PostgreSQL's planner chooses by itself."""
+    if request.param == "scan" and connection.vendor != "sqlite":
+        pytest.skip("reading the whole table is SQLite's hint")
     monkeypatch.setattr(services, "_scan_whole_table", lambda *args: request.param == "scan")
     return request.param
 
