@@ -67,3 +67,27 @@ def test_several_readers_give_what_one_gives(
     assert events == 7 * 6
     assert [where for where, _ in rejected] == ["line 41", "line 49"]
     assert "not valid JSON" in rejected[0][1]
+
+
+def test_a_ticket_given_again_later_in_the_file_and_an_event_id_taken(
+    hot: Hotline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readers plan each batch's tickets as new; the writer finds out otherwise (the ticket went
+    in with an earlier batch, an event id belongs to another ticket) and takes the general path."""
+    monkeypatch.setattr(imports, "BATCH", 5)
+    first = [ticket("A1"), *path_of("A1", prefix="A1-")[:2]]  # dispatched and signed
+    again = [ticket("A1"), *path_of("A1", prefix="A1-")[2:]]  # given again: handled … closed
+    taken = [ticket("B1"), {**path_of("B1", prefix="B1-")[0], "id": "A1-E1"}]  # A1's event id
+    lines = [json.dumps(r, ensure_ascii=False) for r in first]
+    lines += [""] * (5 - len(lines) % 5)  # the rest in later batches
+    lines += [json.dumps(r, ensure_ascii=False) for r in again]
+    lines += [""] * (5 - len(lines) % 5)
+    lines += [json.dumps(r, ensure_ascii=False) for r in taken]
+    path = tmp_path / "tickets.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = hotline_ingest_file(actor="t", path=path, source="x", label="t", kind="tickets")
+    assert (report.tickets, report.events, report.duplicates) == (2, 6, 1)
+    a1 = Ticket.objects.get(external_id="A1")
+    assert a1.state == "closed" and a1.events.count() == 6
+    assert [r.reason for r in report.rejected] == ["id: already used by another ticket's event"]
+    assert Ticket.objects.get(external_id="B1").state == "accepted"

@@ -51,6 +51,7 @@ from kaoping.hotline.pipeline import (
     PlannedTicket,
     call_record,
     call_row,
+    event_items,
     event_record,
     event_row,
     same,
@@ -332,7 +333,7 @@ def _store_batch(
         ids[key] = pk
         kept = _replay_stored(pk, category, centre_paths[centre_id], received, pending, deadlines, report)
         accepted_events.extend((key, e, step) for e, step in kept)
-    _insert_events([[*event_row(e, step, _INSTANT), ids[key]] for key, e, step in accepted_events])
+    _insert_events([event_row(e, step, _INSTANT, ids[key]) for key, e, step in accepted_events])
     report.events += len(accepted_events)
     _merge(merges, ids)
 
@@ -490,10 +491,14 @@ def _derived_fields(d: Derived) -> dict[str, Any]:
     }
 
 
-def _executemany(table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> None:
+def _executemany(table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], last: str = "") -> None:
+    """``last``, when given, is the last column's value expression in place of its parameter."""
     if not rows:
         return
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    values = ["%s"] * len(columns)
+    if last:
+        values[-1] = last
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})"
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -511,8 +516,9 @@ def _insert_tickets(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], int]:
         return {(source, external_id): pk for source, external_id, pk in cursor.fetchall()}
 
 
-def _insert_events(rows: list[list[Any]]) -> None:
-    _executemany(TicketEvent._meta.db_table, EVENT_COLUMNS, rows)
+def _insert_events(rows: list[list[Any]], shift: int = 0) -> None:
+    """Insert event rows (EVENT_COLUMNS order); ``shift`` is added to each row's ticket_id."""
+    _executemany(TicketEvent._meta.db_table, EVENT_COLUMNS, rows, last=f"%s + {int(shift)}" if shift else "")
 
 
 def _insert_calls(rows: list[tuple[Any, ...]]) -> None:
@@ -649,7 +655,7 @@ def _records_of(
     out: list[tuple[str, TicketRecord | EventRecord | CallRecord]] = []
     for ticket in plan.tickets:
         out.append((ticket.where, ticket_record(ticket.row)))
-        out.extend((w, event_record(t, u, row, unit_paths)) for w, t, u, _why, row in ticket.events)
+        out.extend((w, event_record(t, u, row, unit_paths)) for w, t, u, _why, row in event_items(ticket))
     out.extend((w, event_record(t, u, row, unit_paths)) for w, t, u, _why, row in plan.loose)
     out.extend((w, call_record(row)) for w, row in plan.calls)
     return out
@@ -667,32 +673,46 @@ def _store_planned(
     duplicates and their events join those whose ticket is not in the batch (looked up, replayed
     with the stored ones); the others go in as planned."""
     now_db = _INSTANT(clock.now())
-    ticket_keys = {(t.row[0], t.row[1]) for t in plan.tickets}
-    stored = _existing_tickets(ticket_keys | {(row[0], t) for _w, t, _u, _why, row in plan.loose})
-    new: list[PlannedTicket] = []
+    loose_keys = {(row[0], t) for _w, t, _u, _why, row in plan.loose}
+    if plan.checked and all(t.replayed for t in plan.tickets):
+        # The reader found none of the tickets stored: should one be stored by now (given twice in
+        # the file, or sent meanwhile), its INSERT fails and the batch takes the general path.
+        stored = _existing_tickets(loose_keys) if loose_keys else {}
+    else:
+        stored = _existing_tickets({(t.row[0], t.row[1]) for t in plan.tickets} | loose_keys)
+    new: list[tuple[int, PlannedTicket]] = []
     later: list[EventItem] = []
-    for ticket in plan.tickets:
+    for index, ticket in enumerate(plan.tickets):
         if (ticket.row[0], ticket.row[1]) in stored:
             report.duplicates += 1
-            later.extend(ticket.events)
+            later.extend(event_items(ticket))
         elif not ticket.replayed:
             raise _NotPlannedError
         else:
-            new.append(ticket)
+            new.append((index, ticket))
     later.extend(plan.loose)
 
-    # New tickets: as planned.
-    ticket_rows = [(*t.row, now_db) for t in new]
+    # New tickets: as planned. Their events' ticket_id holds the ticket's index in the plan; when
+    # the ids follow the indexes (the usual case: the tickets went in together, none left out), the
+    # INSERT adds one offset to turn each into its id, and the rows go in untouched.
+    ticket_rows = [(*t.row, now_db) for _index, t in new]
     ids = _insert_tickets(ticket_rows)
     report.tickets += len(ticket_rows)
+    shifts = {ids[(t.row[0], t.row[1])] - index for index, t in new}
+    shift = shifts.pop() if len(shifts) == 1 else None
     rows: list[list[Any]] = []
-    for t in new:
-        stored_as = ids[(t.row[0], t.row[1])]
-        for where, _ticket, _unit, why, row in t.events:
+    for _index, t in new:
+        if shift is None:
+            stored_as = ids[(t.row[0], t.row[1])]
+            for row in t.events:
+                row[-1] = stored_as
+        if t.whys is None:
+            rows.extend(t.events)
+            continue
+        for where, why, row in zip(t.places.split("\n"), t.whys, t.events, strict=True):
             if why:
                 report.rejected.append(Rejection(where, row[1], why))
             else:
-                row.append(stored_as)  # the row is a list with room for it: no copy per event
                 rows.append(row)
 
     # Events of stored tickets: known ones are duplicates, new ones replay with the stored ones.
@@ -719,10 +739,11 @@ def _store_planned(
                 pk, category, centre_paths[centre_id], received, pending, deadlines, report
             )
             kept.extend((key, e, step) for e, step in steps)
-    rows.extend([*event_row(e, step, _INSTANT), ids[key]] for key, e, step in kept)
-    _insert_events(rows)
-    report.events += len(rows)
-    _merge([((t.row[0], t.row[1]), t.merged_into) for t in new if t.merged_into], ids)
+    _insert_events(rows, shift or 0)
+    late_rows = [event_row(e, step, _INSTANT, ids[key]) for key, e, step in kept]
+    _insert_events(late_rows)
+    report.events += len(rows) + len(late_rows)
+    _merge([((t.row[0], t.row[1]), t.merged_into) for _index, t in new if t.merged_into], ids)
 
     calls = {(row[0], row[1]): row for _w, row in plan.calls}
     seen_calls = _existing_keys(CallRow, set(calls)) if calls else set()
@@ -734,9 +755,9 @@ def _store_planned(
     _evidence(
         actor,
         label,
-        {(t.row[0], t.row[1]) for t in new}.union(k for k, _e, _s in kept),  # accepted: new ones
+        {(t.row[0], t.row[1]) for _index, t in new}.union(k for k, _e, _s in kept),
         len(ticket_rows),
-        len(rows),
+        len(rows) + len(late_rows),
         [(row[0], row[1]) for row in call_rows],
     )
     return deferred

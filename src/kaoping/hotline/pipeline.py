@@ -47,7 +47,7 @@ from kaoping.workcal.limits import Limit
 
 Instant = Callable[[dt.datetime | None], Any]
 # One event of a batch: (location, ticket id, the event's own unit (a dispatch's target), refusal
-# ("" when applied), row in EVENT_COLUMNS order without ticket_id).
+# ("" when applied), row in EVENT_COLUMNS order (its ticket_id not filled in yet).
 EventItem = tuple[str, str, int | None, str, list[Any]]
 
 TICKET_COLUMNS = (
@@ -174,13 +174,15 @@ def ticket_record(row: tuple[Any, ...]) -> TicketRecord:
     )
 
 
-def event_row(e: EventRecord, step: tuple[int | None, str, str] | None, instant: Instant) -> list[Any]:
-    """The event's row in EVENT_COLUMNS order but for ``ticket_id``, which the writer appends (a list:
-    appending costs less than a new tuple); ``step`` (unit holding the ticket, states before and
-    after) is None for an event not applied."""
+def event_row(
+    e: EventRecord, step: tuple[int | None, str, str] | None, instant: Instant, ticket: int | None
+) -> list[Any]:
+    """The event's row in EVENT_COLUMNS order; ``step`` (unit holding the ticket, states before and
+    after) is None for an event not applied. ``ticket`` fills ``ticket_id``: the ticket's id, or in
+    a plan the ticket's index among the plan's tickets (the writer adds the first id in SQL)."""
     unit_id, before, after = step if step is not None else (e.unit_id, "", "")
     return [
-        intern(e.source),  # one object for the whole batch: pickled once, by reference after that
+        intern(e.source),  # one object for the whole batch: sent once, by reference after that
         e.external_id,
         e.action._value_,
         e.outcome._value_,
@@ -191,6 +193,7 @@ def event_row(e: EventRecord, step: tuple[int | None, str, str] | None, instant:
         after,
         e.note,
         orjson.dumps(e.data).decode() if e.data else "{}",
+        ticket,
     ]
 
 
@@ -248,9 +251,29 @@ class PlannedTicket(NamedTuple):
     where: str
     row: tuple[Any, ...]  # TICKET_COLUMNS without updated_at
     merged_into: str
-    events: list[EventItem]  # the batch's events for it, in file order
+    # The rows of the batch's events for it, in file order, ``ticket_id`` being the ticket's index
+    # among the plan's tickets; applied or not (see ``whys``).
+    events: list[list[Any]]
+    whys: list[str] | None  # per event, why it was refused ("" if applied); None when all applied
+    places: str  # the events' locations, one per line (one object instead of one per event)
     # False when the reader found the ticket stored already: not replayed, its events without steps.
     replayed: bool = True
+
+
+_MOVES = ("dispatch", "redispatch")  # the events that carry a unit of their own
+
+
+def event_items(ticket: PlannedTicket) -> list[EventItem]:
+    """A planned ticket's events as items (location, ticket id, own unit, refusal, row), for the
+    writer's general path."""
+    if not ticket.events:
+        return []
+    whys = ticket.whys or [""] * len(ticket.events)
+    tid = ticket.row[1]
+    return [
+        (where, tid, row[6] if row[2] in _MOVES else None, why, row)
+        for where, why, row in zip(ticket.places.split("\n"), whys, ticket.events, strict=True)
+    ]
 
 
 class Plan(NamedTuple):
@@ -261,6 +284,7 @@ class Plan(NamedTuple):
     tickets: list[PlannedTicket]
     loose: list[EventItem]  # events whose ticket is not in the batch
     calls: list[tuple[str, tuple[Any, ...]]]  # (location, row in CALL_COLUMNS order)
+    checked: bool = False  # the reader looked up which of the tickets are stored
 
 
 class Deadlines:
@@ -313,17 +337,17 @@ def plan_batch(
         if ticket_key in tickets:
             by_ticket.setdefault(ticket_key, []).append((where, e))
         else:
-            loose.append((where, e.ticket_external_id, e.unit_id, "", event_row(e, None, instant)))
+            loose.append((where, e.ticket_external_id, e.unit_id, "", event_row(e, None, instant, None)))
     planned = []
     known = stored(set(tickets)) if stored is not None and tickets else set()
-    items: list[EventItem]
-    for key, (where, rec) in tickets.items():
+    for index, (key, (where, rec)) in enumerate(tickets.items()):
         pending = by_ticket.get(key, [])
+        places = "\n".join([w for w, _ in pending])
         if key in known:
-            items = [
-                (w, e.ticket_external_id, e.unit_id, "", event_row(e, None, instant)) for w, e in pending
-            ]
-            planned.append(PlannedTicket(where, ticket_row(rec, Derived(), instant), "", items, False))
+            rows = [event_row(e, None, instant, index) for _, e in pending]
+            planned.append(
+                PlannedTicket(where, ticket_row(rec, Derived(), instant), "", rows, None, places, False)
+            )
             continue
         derived, refused = replay(
             [(e, False) for _, e in pending],
@@ -332,14 +356,14 @@ def plan_batch(
             centre_path=centre_paths[rec.centre_id],
             due_of=due_of,
         )
-        why = {id(e): reason for e, reason in refused}
         steps = derived.steps
-        tid = rec.external_id  # the ticket row's own str: pickled once, referred to after that
-        items = [
-            (w, tid, e.unit_id, why.get(id(e), ""), event_row(e, steps.get(id(e)), instant))
-            for w, e in pending
-        ]
-        planned.append(PlannedTicket(where, ticket_row(rec, derived, instant), derived.merged_into, items))
+        rows = [event_row(e, steps.get(id(e)), instant, index) for _, e in pending]
+        whys = None
+        if refused:
+            why = {id(e): reason for e, reason in refused}
+            whys = [why.get(id(e), "") for _, e in pending]
+        row = ticket_row(rec, derived, instant)
+        planned.append(PlannedTicket(where, row, derived.merged_into, rows, whys, places))
     return Plan(
         rows=len(chunk),
         unreadable=unreadable,
@@ -348,6 +372,7 @@ def plan_batch(
         tickets=planned,
         loose=loose,
         calls=[(where, call_row(c, instant)) for where, c in calls.values()],
+        checked=stored is not None,
     )
 
 
@@ -360,9 +385,9 @@ def pack(plan: Plan) -> bytes:
 
 
 def unpack(data: bytes) -> Plan:
-    rows, unreadable, rejected, duplicates, tickets, loose, calls = marshal.loads(data)
+    rows, unreadable, rejected, duplicates, tickets, loose, calls, checked = marshal.loads(data)
     planned = [PlannedTicket._make(t) for t in tickets]
-    return Plan(rows, unreadable, rejected, duplicates, planned, loose, calls)
+    return Plan(rows, unreadable, rejected, duplicates, planned, loose, calls, checked)
 
 
 def _stored_finder(database: str, table: str) -> Callable[[set[tuple[str, str]]], set[tuple[str, str]]]:
