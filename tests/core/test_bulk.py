@@ -1,11 +1,16 @@
 """The reader process of the file imports (``core.bulk.Reader``): its batches in order, and a clear
-message instead of a hang when it dies without saying so."""
+message instead of a hang when it dies without saying so. The SQLite text of an instant."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from kaoping.core.bulk import Reader
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kaoping.core.bulk import Reader, sqlite_instant
 
 
 def _reads(rows: list[str], out: Any) -> None:
@@ -39,3 +44,35 @@ def test_parts_take_turns_so_the_batches_come_in_file_order() -> None:
     batches = [f"b{n}" for n in range(7)]  # 3 parts: the first has one more than the others
     with Reader(_part, parts=3, batches=batches) as reader:
         assert [reader.get() for _ in range(8)] == [*batches, None]
+
+
+def _reference(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    # Naive bounds, as hypothesis wants them; each instant gets its zone in the test.
+    moment=st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2090, 12, 31)),  # noqa: DTZ001
+    quarters=st.integers(min_value=-14 * 4, max_value=14 * 4),
+    fold=st.integers(min_value=0, max_value=1),
+    zone=st.sampled_from([None, "Asia/Shanghai", "America/New_York", "Australia/Lord_Howe"]),
+)
+def test_sqlite_instant_is_the_utc_text_of_any_aware_instant(
+    moment: dt.datetime, quarters: int, fold: int, zone: str | None
+) -> None:
+    """The hour-by-hour shortcut gives what converting each instant gives: fixed offsets whole or
+    not (+05:30, -03:45), zones with daylight saving (an ambiguous hour's fold), microseconds."""
+    tz = ZoneInfo(zone) if zone else dt.timezone(dt.timedelta(minutes=15 * quarters))
+    value = moment.replace(tzinfo=tz, fold=fold)
+    assert sqlite_instant(value) == _reference(value)
+    assert sqlite_instant(value) == _reference(value)  # again, from the remembered hour
+
+
+def test_sqlite_instant_examples() -> None:
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert sqlite_instant(dt.datetime(2026, 3, 2, 7, 5, 9, tzinfo=shanghai)) == "2026-03-01 23:05:09"
+    micro = dt.datetime(2026, 3, 2, 9, 0, 0, 120, tzinfo=shanghai)
+    assert sqlite_instant(micro) == "2026-03-02 01:00:00.000120"
+    india = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    assert sqlite_instant(dt.datetime(2026, 3, 2, 9, 10, tzinfo=india)) == "2026-03-02 03:40:00"

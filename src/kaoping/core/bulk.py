@@ -115,37 +115,34 @@ def readable_sqlite_file() -> str | None:
 
 
 _UTC = dt.UTC
+_HOUR = dt.timedelta(hours=1)
+# (date, hour, UTC offset) → the UTC text of that hour ("YYYY-MM-DD HH"), or "" when the offset is
+# not whole hours (then minutes change too). A file's instants fall in few hours.
+_HOURS: dict[tuple[int, int, int, int, dt.timedelta | None], str] = {}
+_SIXTY = [f"{n:02d}" for n in range(60)]
 
 
 def sqlite_instant(value: dt.datetime) -> str:
     """An aware instant as Django stores it on SQLite (UTC, no offset, microseconds only when not 0),
     written directly by the bulk writers: Django's adapter was a fifth of an import's time. Texts of
-    this form sort as their instants do."""
-    return value.astimezone(_UTC).isoformat(" ")[:-6]  # less "+00:00": cheaper than replace(tzinfo=None)
+    this form sort as their instants do.
+
+    Built from the UTC text of its hour, remembered, and its own minutes and seconds: a third of the
+    cost of converting each instant (a million instants for 100,000 hotline tickets)."""
+    key = (value.year, value.month, value.day, value.hour, value.utcoffset())
+    hour = _HOURS.get(key)
+    if hour is None:
+        if len(_HOURS) >= 100_000:
+            _HOURS.clear()
+        offset = key[4]
+        whole = offset is not None and not offset % _HOUR
+        start = value.replace(minute=0, second=0, microsecond=0)
+        hour = _HOURS[key] = start.astimezone(_UTC).isoformat(" ")[:13] if whole else ""
+    if not hour:
+        return value.astimezone(_UTC).isoformat(" ")[:-6]
+    text = hour + ":" + _SIXTY[value.minute] + ":" + _SIXTY[value.second]
+    return f"{text}.{value.microsecond:06d}" if value.microsecond else text
 
 
 def sqlite_instant_or_none(value: dt.datetime | None) -> str | None:
     return None if value is None else sqlite_instant(value)
-
-
-def sqlite_instants(size: int = 200_000) -> Callable[[dt.datetime | None], str | None]:
-    """``sqlite_instant_or_none`` remembering its last ``size`` or so answers, for a reader process.
-
-    The conversion costs ~1.5 µs; a ticket's derived instants (dispatched, signed, replied, closed)
-    are its events' own, and deadlines computed by the calendar repeat across tickets, so most
-    instants come round more than once (a datetime keeps its hash: a hit costs a dictionary look-up).
-    Equal instants in different zones share their UTC text, so the memory is keyed by value."""
-    memory: dict[dt.datetime, str] = {}
-    get = memory.get
-
-    def instant(value: dt.datetime | None) -> str | None:
-        if value is None:
-            return None
-        text = get(value)
-        if text is None:
-            if len(memory) >= size:
-                memory.clear()
-            text = memory[value] = sqlite_instant(value)
-        return text
-
-    return instant

@@ -67,7 +67,7 @@ from kaoping.workcal.selectors import get_calendar
 
 BATCH = 20000
 READERS = 2  # reader processes for a JSON Lines or CSV file
-COMMIT_ROWS = 60000  # a file import commits about this many rows at a time
+COMMIT_ROWS = 200_000  # a file import commits about this many rows at a time (fewer commits: less WAL)
 CHUNK = 5000  # parameters per IN (…) lookup (SQLite ≥3.32 takes 32,766)
 
 

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from kaoping.core.bulk import batch_owner, gc_paused, sqlite_instants
+from kaoping.core.bulk import batch_owner, gc_paused, sqlite_instant_or_none
 from kaoping.hotline.ingest import (
     CallRecord,
     Derived,
@@ -431,7 +431,7 @@ def plan_file(
     from kaoping.cases.files import read_numbered_rows
     from kaoping.core.errors import KaopingError
 
-    instant: Instant = sqlite_instants() if text_forms else same
+    instant: Instant = sqlite_instant_or_none if text_forms else same
     default_type = "call" if kind == "calls" else None
     chunk: list[tuple[str, dict[str, Any]]] = []
     unreadable: list[tuple[str, str, str]] = []
