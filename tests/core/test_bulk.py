@@ -4,6 +4,7 @@ message instead of a hang when it dies without saying so. The SQLite text of an 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,3 +77,14 @@ def test_sqlite_instant_examples() -> None:
     assert sqlite_instant(micro) == "2026-03-02 01:00:00.000120"
     india = dt.timezone(dt.timedelta(hours=5, minutes=30))
     assert sqlite_instant(dt.datetime(2026, 3, 2, 9, 10, tzinfo=india)) == "2026-03-02 03:40:00"
+
+
+def _niceness(out: Any) -> None:
+    out.put(os.nice(0))
+    out.put(None)
+
+
+def test_readers_can_run_at_a_lower_priority() -> None:
+    with Reader(_niceness, nice=5) as reader:
+        assert reader.get() == min(os.nice(0) + 5, 19)
+        assert reader.get() is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import multiprocessing
+import os
 import queue
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,18 +43,23 @@ class Reader:
     of waiting for ever. Used as a context manager: the processes are started on entry and reaped
     on exit, terminated if still running (the import failed on the writing side).
 
+    ``nice`` lowers the processes' scheduling priority: when the writer is the slower side, it then
+    gets a core whenever it can run, and the readers the time it leaves (a hotline import of 100,000
+    tickets: 10.0 s → 9.2 s on two cores).
+
     With ``parts`` > 1, that many processes share the file, each called with ``part`` (its index,
     the number of parts) as well: batch k of the file is part k mod ``parts``'s, and each part puts
     its batches in file order, one for each of its batch numbers up to its last (an empty batch
     where the file had only blank lines). ``get`` takes them in turn, so the batches come in file
     order; a part that has put None is done, and the rest come from the others."""
 
-    def __init__(self, target: Callable[..., None], *, parts: int = 1, **kwargs: Any) -> None:
+    def __init__(self, target: Callable[..., None], *, parts: int = 1, nice: int = 0, **kwargs: Any) -> None:
         context = multiprocessing.get_context("spawn")  # no forked copy of Django's connections
         self._queues: list[Any] = [context.Queue(maxsize=3) for _ in range(parts)]
         self._processes = [
             context.Process(
-                target=target,
+                target=_run_niced,
+                args=(target, nice),
                 kwargs={**kwargs, "out": queue_, **({"part": (index, parts)} if parts > 1 else {})},
                 daemon=True,
             )
@@ -94,6 +100,12 @@ class Reader:
             except queue.Empty:
                 if not process.is_alive():
                     return f"the reading process ended unexpectedly (exit code {process.exitcode})"
+
+
+def _run_niced(target: Callable[..., None], nice: int, **kwargs: Any) -> None:
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
+    target(**kwargs)
 
 
 def batch_owner(part: tuple[int, int], size: int) -> Callable[[int], bool]:

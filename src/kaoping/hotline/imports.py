@@ -566,6 +566,7 @@ def hotline_ingest_file(
         # Reading and planning cost more than writing: two processes share a file, each planning
         # every other batch (a workbook is parsed whole by each, so it gets one).
         parts=1 if file_format == "xlsx" else READERS,
+        nice=10,  # they run ahead of the writer, which is the slower side: it goes first
         path=str(path),
         source=source,
         kind=kind,
