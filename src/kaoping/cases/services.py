@@ -199,6 +199,7 @@ def cases_ingest_file(
     touched_all: set[int] = set()
     reader = Reader(
         read_file,
+        nice=10,  # it runs ahead of the writer, the slower side: the writer goes first
         path=str(path),
         source=source,
         lookups=lookups,
