@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kaoping.assessment.engine import AssessmentInputError, MetricValue, UnitInput, UnitResult, assess
 from kaoping.assessment.metric_names import KNOWN_METRICS, MetricUnit
-from kaoping.assessment.rules import Anchored, Exemption, Veto
+from kaoping.assessment.rules import Anchored, Exemption, Veto, round_points
 from kaoping.assessment.schemes import Category, Grade, Scheme, content_hash, default_schemes, parse_scheme
 
 D = Decimal
@@ -505,15 +505,22 @@ def _check_ranking(results: list[UnitResult]) -> None:
         for r in ranked:
             assert r.ranked_count == len(ranked)
             key = (r.vetoed, -r.total, -r.outcome_points, r.deduction_count)
-            ahead = sum(1 for o in ranked if (o.vetoed, -o.total, -o.outcome_points, o.deduction_count) < key)
+            keys = [(o.vetoed, -o.total, -o.outcome_points, o.deduction_count) for o in ranked]
+            ahead = sum(1 for other in keys if other < key)
             assert r.rank == 1 + ahead  # competition ranking: "1, 2, 2, 4"
-            assert r.percentile is not None and D(0) <= r.percentile <= D(100)
+            # The percentile: the share of the other ranked units it is strictly ahead of.
+            behind = sum(1 for other in keys if other > key)
+            share = D(100) if len(ranked) == 1 else round_points(D(100) * behind / (len(ranked) - 1))
+            assert r.percentile == share and D(0) <= r.percentile <= D(100)
         for a in ranked:
             for b in ranked:
                 if (not a.vetoed and b.vetoed) or (a.vetoed == b.vetoed and a.total > b.total):
                     assert a.rank is not None and b.rank is not None and a.rank < b.rank
         if ranked:
-            assert ranked[0].rank == 1 and ranked[0].percentile == D(100)
+            # The best is 100 unless others share its place (then it is ahead of fewer: hypothesis
+            # found two monitors tied at the top, each ahead of nobody, 0).
+            top = [r for r in ranked if r.rank == 1]
+            assert top and (ranked[0].percentile == D(100)) == (len(top) == 1)
 
 
 @settings(max_examples=60, deadline=None)
@@ -537,8 +544,24 @@ def test_weighted_results_stay_within_bounds_and_rank_consistently(inputs):
     _check_ranking(results)
 
 
+_TIED_MONITOR = {
+    "missed_error_check_count": MetricValue(D(0)),
+    "reply_quality_error_count": MetricValue(D(0)),
+    "staff_complaint_count": MetricValue(D(4)),
+}
+
+
 @settings(max_examples=60, deadline=None)
 @given(inputs=unit_inputs(STAFF), seed=st.integers())
+@example(  # found by hypothesis: two monitors tied at the top
+    inputs=[
+        UnitInput(unit="u0", metrics=_TIED_MONITOR, role="monitor"),
+        UnitInput(unit="u1", metrics={}, role="monitor"),
+        UnitInput(unit="u2", metrics={}, role="call_taker"),
+        UnitInput(unit="u3", metrics=_TIED_MONITOR, role="monitor"),
+    ],
+    seed=0,
+)
 def test_deduction_results_are_hundred_minus_deductions(inputs, seed):
     results = assess(STAFF, inputs)
     for result in results:

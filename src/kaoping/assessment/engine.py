@@ -42,7 +42,8 @@ is not ranked against a monitor). Order:
 Units equal on all four share a rank, and the next rank skips ("1, 2, 2, 4"): the unit's code never decides
 a rank, it only orders tied units in the list. Units not assessed are not ranked (rank None). The
 *percentile* is the share of the other ranked units a unit is ranked strictly ahead of, 0–100 (the best
-unit 100, the worst 0, a sole unit 100), 2 decimals.
+unit 100 and the worst 0 when untied, a sole unit 100; units tied for a place are ahead of the same units),
+2 decimals.
 
 **R3.5 incentive** (deduction schemes with ``incentive``): the cut is ``base × deductions / full score``,
 rounded to the fen, at most the base; a vetoed unit loses the whole base. Award eligibility is lost when the
