@@ -213,17 +213,16 @@ def _event(record: Mapping[str, Any], lookups: Lookups) -> EventRecord:
     get = record.get  # optional fields are mostly absent: no call for those
     given = get("action")
     action = _EVENT_ACTION.get(given) if type(given) is str else None  # a plain one needs no cleaning
-    raw = ""
-    if action is None:
+    if action is None:  # trimmed, a number, or not an action at all: the general check says which
         raw = _text(record, "action", limit=30)
         action = _EVENT_ACTION.get(raw)
-    if action is None:
-        why = (
-            "the ticket record is the acceptance"
-            if raw == "accept"
-            else f"is not one of {', '.join(EVENT_ACTIONS)}"
-        )
-        raise RecordError("action", f"{raw!r}: {why}")
+        if action is None:
+            why = (
+                "the ticket record is the acceptance"
+                if raw == "accept"
+                else f"is not one of {', '.join(EVENT_ACTIONS)}"
+            )
+            raise RecordError("action", f"{raw!r}: {why}")
     outcome = _NONE
     data: dict[str, Any] = {}
     unit_id: int | None = None

@@ -260,7 +260,7 @@ class PlannedTicket(NamedTuple):
     replayed: bool = True
 
 
-_MOVES = ("dispatch", "redispatch")  # the events that carry a unit of their own
+_MOVES = (Action.DISPATCH.value, Action.REDISPATCH.value)  # the events that carry a unit of their own
 
 
 def event_items(ticket: PlannedTicket) -> list[EventItem]:
