@@ -13,7 +13,8 @@ from django.db import connection
 
 from kaoping.cases.deadlines import Event, EventKind, Timeline, evaluate
 from kaoping.cases.models import Case, CaseEvent
-from kaoping.catalog.models import MatterNode, node_limits
+from kaoping.cases.pipeline import EvalContext
+from kaoping.catalog.models import Matter, MatterNode, node_limits
 from kaoping.core import clock
 from kaoping.org.models import Unit
 from kaoping.workcal.calendar import WorkCalendar
@@ -88,6 +89,20 @@ def custom_limits(matter_ids: Iterable[int]) -> dict[int, dict[str, Limit]]:
         if node.limit is not None:
             limits[node.matter_id][node.code] = node.limit
     return limits
+
+
+def eval_context(now: dt.datetime) -> EvalContext:
+    """Every matter's limits and every unit's calendar, for a file reader to evaluate cases with."""
+    calendars = Calendars()
+    matters = list(Matter.objects.all())
+    return EvalContext(
+        now=now,
+        zone=clock.local_zone(),
+        base_limits=node_limits(),
+        handling={m.pk: m.handling_limit for m in matters},
+        custom=dict(custom_limits(m.pk for m in matters)),
+        calendars={unit.pk: calendars.of(unit) for unit in Unit.objects.all()},
+    )
 
 
 def evaluate_case(

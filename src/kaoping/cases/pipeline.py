@@ -1,8 +1,17 @@
-"""Reading a case file in a separate process (no Django: only parsing, ``ingest.validate`` and row
-building), so the importing process only looks up, writes and evaluates.
+"""Reading a case file in separate processes (no Django: only parsing, ``ingest.validate``, the
+deadline engine and row building), so the importing process only looks up and writes.
 
 ``read_file`` runs as the target of a spawned process and puts on ``out``, per batch of ``batch``
 rows, a ``Batch``; then ``None``. A failure to read the file is put as its message (a str).
+
+Given an ``EvalContext``, the reader holds each case it reads with the events that follow it, and
+sends them together (a ``WholeCase``) once the result has been delivered and a further batch has gone
+by (late events of a data fault mostly come within one), or at the end of the file. It evaluates the
+case on the way, from those events alone: the writer stores the derived fields with the case, and
+recomputes it from the database only if it cannot vouch for them (the case was stored before, one of
+its events was not stored as its own, or another event of it came later). A million cases then need
+no second pass over their events. With ``part`` the reader is one of several sharing the file by
+case: each parses every line, and validates and sends only those of its cases (and their events).
 
 Records travel as plain tuples (``CaseItem``, ``EventItem``) holding their values as the database
 stores them (on SQLite, instants and details as text): pickling the validated records, dataclasses
@@ -15,12 +24,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from kaoping.cases.deadlines import Event, EventKind, evaluate
+from kaoping.cases.derived import derived_values, stored_row
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
 from kaoping.core.bulk import sqlite_instant
+from kaoping.workcal.calendar import WorkCalendar
+from kaoping.workcal.limits import Limit
 
 Instant = Callable[[dt.datetime], Any]
 # (location, row): the row holds the first 11 of services.CASE_COLUMNS (source … received_at).
@@ -30,12 +46,30 @@ CaseItem = tuple[str, tuple[Any, ...]]
 EventItem = tuple[str, str, tuple[Any, ...]]
 
 
+# A case the reader evaluated: its item, its ``derived.stored_row`` (with case id 0: the writer
+# knows the id), its local day of receipt, and its events as the file gave them (duplicates too).
+WholeCase = tuple[CaseItem, list[Any], dt.date, list[EventItem]]
+
+
 class Batch(NamedTuple):
     rows: int  # rows read (readable or not)
     unreadable: list[tuple[str, str, str]]  # (location, id, reason)
     rejected: list[tuple[str, str, str]]  # records that failed validation
     cases: list[CaseItem]
     events: list[EventItem]
+    whole: list[WholeCase]
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """What a reader needs to evaluate cases as ``evaluation.evaluate_case`` does, without Django."""
+
+    now: dt.datetime
+    zone: tzinfo
+    base_limits: dict[str, Limit]
+    handling: dict[int, Limit]  # matter id → its handling limit
+    custom: dict[int, dict[str, Limit]]  # matter id → its own nodes' limits
+    calendars: dict[int, WorkCalendar]  # unit id → its calendar
 
 
 def same(value: Any) -> Any:
@@ -74,42 +108,24 @@ def event_item(where: str, rec: EventRecord, instant: Instant, detail: Callable[
     )
 
 
-def build_batch(
-    chunk: list[tuple[str, dict[str, Any]]],
-    lookups: Lookups,
-    unreadable: list[tuple[str, str, str]],
-    rows: int,
-    text_forms: bool,
-) -> Batch:
-    instant: Instant = sqlite_instant if text_forms else same
-    detail: Callable[[Any], Any] = sqlite_detail if text_forms else same
-    rejected: list[tuple[str, str, str]] = []
-    cases: list[CaseItem] = []
-    events: list[EventItem] = []
-    for where, raw in chunk:
-        try:
-            record = validate(raw, lookups)
-        except RecordError as exc:
-            rejected.append((where, str(raw.get("id", "")), str(exc)))
-            continue
-        if type(record) is CaseRecord:
-            cases.append(case_item(where, record, instant))
-        else:
-            assert type(record) is EventRecord
-            events.append(event_item(where, record, instant, detail))
-    return Batch(rows, unreadable, rejected, cases, events)
-
-
 def read_file(
-    path: str, source: str, lookups: Lookups, batch: int, out: Any, text_forms: bool = True
+    path: str,
+    source: str,
+    lookups: Lookups,
+    batch: int,
+    out: Any,
+    text_forms: bool = True,
+    context: EvalContext | None = None,
+    part: tuple[int, int] | None = None,
 ) -> None:
-    """Read and validate the file batch by batch (the reader process)."""
+    """Read and validate the file batch by batch (a reader process); with ``context``, hold and
+    evaluate whole cases; with ``part`` (index, parts), only this part's cases and events."""
     from kaoping.core.bulk import gc_paused
     from kaoping.core.errors import KaopingError
 
     try:
         with gc_paused():  # a process of its own, making many short-lived objects without cycles
-            _read(path, source, lookups, batch, out, text_forms)
+            _Reading(lookups, text_forms, context, part).run(path, source, batch, out)
     except KaopingError as exc:
         out.put(exc.message)
     except Exception as exc:  # a damaged file must end the import with a message, not hang it
@@ -117,23 +133,131 @@ def read_file(
     out.put(None)
 
 
-def _read(path: str, source: str, lookups: Lookups, batch: int, out: Any, text_forms: bool) -> None:
-    from kaoping.cases.files import read_rows
+class _Held:
+    """A case the reader holds until it sends it whole: its record, its item, its events."""
 
-    chunk: list[tuple[str, dict[str, Any]]] = []
-    unreadable: list[tuple[str, str, str]] = []
-    rows = 0
-    for where, record, error in read_rows(Path(path), source=source):
-        rows += 1
-        if record is None:
-            unreadable.append((where, "", error))
+    __slots__ = ("closed", "events", "item", "record", "seen")
+
+    def __init__(self, record: CaseRecord, item: CaseItem) -> None:
+        self.record, self.item = record, item
+        self.events: list[EventItem] = []
+        self.seen: dict[str, Event] = {}  # event id → the event as evaluated (the first one given)
+        self.closed = False
+
+
+def owner_key(raw: dict[str, Any]) -> str:
+    """The case a raw record is about (its own id, or an event's case): how parts share a file."""
+    value = raw.get("case") if raw.get("type") == "event" else raw.get("id")
+    return "" if value is None else str(value).strip()
+
+
+class _Reading:
+    def __init__(
+        self, lookups: Lookups, text_forms: bool, context: EvalContext | None, part: tuple[int, int] | None
+    ) -> None:
+        self.lookups, self.context, self.part = lookups, context, part
+        self.instant: Instant = sqlite_instant if text_forms else same
+        self.detail: Callable[[Any], Any] = sqlite_detail if text_forms else same
+        self.zone = context.zone if context else None
+        # Each line is counted by one part only (the first): the writer counts the file's rows.
+        self.counts = part is None or part[0] == 0
+        self.held: dict[tuple[str, str], _Held] = {}
+        self.closing: list[_Held] = []  # delivered in this batch: sent at the end of the next one
+        self.due: list[_Held] = []  # delivered in the batch before: sent at the end of this one
+
+    def run(self, path: str, source: str, batch: int, out: Any) -> None:
+        from kaoping.cases.files import read_numbered_rows
+
+        mine = self._mine
+        rows = 0
+        current = self._empty(0)
+        for _number, where, raw, error in read_numbered_rows(Path(path), source=source):
+            rows += 1
+            if raw is None:
+                if mine(where):
+                    current.unreadable.append((where, "", error))
+            elif mine(owner_key(raw)):
+                self._take(where, raw, current)
+            if rows == batch:
+                out.put(self._finish(current, rows, last=False))
+                current, rows = self._empty(0), 0
+        if rows or self.held:
+            out.put(self._finish(current, rows, last=True))
+
+    def _mine(self, key: str) -> bool:
+        if self.part is None:
+            return True
+        index, parts = self.part
+        return zlib.crc32(key.encode()) % parts == index
+
+    @staticmethod
+    def _empty(rows: int) -> Batch:
+        return Batch(rows, [], [], [], [], [])
+
+    def _take(self, where: str, raw: dict[str, Any], batch: Batch) -> None:
+        try:
+            record = validate(raw, self.lookups)
+        except RecordError as exc:
+            batch.rejected.append((where, str(raw.get("id", "")), str(exc)))
+            return
+        if type(record) is CaseRecord:
+            item = case_item(where, record, self.instant)
+            key = (record.source, record.external_id)
+            if self.context is None or key in self.held:
+                batch.cases.append(item)  # a repeated case goes the general way (a duplicate)
+            else:
+                self.held[key] = _Held(record, item)
+            return
+        assert type(record) is EventRecord
+        event = event_item(where, record, self.instant, self.detail)
+        held = self.held.get((record.source, record.case_external_id))
+        if held is None:
+            batch.events.append(event)
+            return
+        held.events.append(event)
+        if record.external_id not in held.seen:
+            detail = record.detail
+            held.seen[record.external_id] = Event(
+                at=record.at.astimezone(self.zone),
+                kind=record.kind,
+                node=record.node,
+                pause_kind=detail.get("pause_kind", ""),
+                reason=detail.get("reason", ""),
+                approver=detail.get("approver", ""),
+                limit=detail.get("limit", ""),
+            )
+        if record.kind is EventKind.DELIVERED and not held.closed:
+            held.closed = True
+            self.closing.append(held)
+
+    def _finish(self, batch: Batch, rows: int, *, last: bool) -> Batch:
+        """The batch, with the held cases that are due (all of them at the end of the file)."""
+        if last:
+            sending = list(self.held.values())
         else:
-            chunk.append((where, record))
-        if rows == batch:
-            out.put(build_batch(chunk, lookups, unreadable, rows, text_forms))
-            chunk, unreadable, rows = [], [], 0
-    if rows:
-        out.put(build_batch(chunk, lookups, unreadable, rows, text_forms))
+            sending, self.due, self.closing = self.due, self.closing, []
+        for held in sending:
+            record = held.record
+            del self.held[(record.source, record.external_id)]
+            batch.whole.append(self._whole(held))
+        return batch._replace(rows=rows if self.counts else 0)
+
+    def _whole(self, held: _Held) -> WholeCase:
+        context = self.context
+        assert context is not None
+        record = held.record
+        received = record.received_at.astimezone(context.zone)
+        custom = context.custom.get(record.matter_id)
+        timeline = evaluate(
+            held.seen.values(),
+            limits={**context.base_limits, "handling": context.handling[record.matter_id]},
+            calendar=context.calendars[record.unit_id],
+            now=context.now,
+            received_at=received,
+            custom_limits=custom,
+        )
+        values = derived_values(0, timeline, ())
+        return held.item, stored_row(0, record.unit_id, values, self.instant), received.date(), held.events
 
 
 def evaluate_chunks(database: str, tasks: Any, results: Any, now: dt.datetime) -> None:

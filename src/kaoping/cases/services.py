@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ from django.db.models import Q
 
 from kaoping.assessment.models import DirtyKind
 from kaoping.assessment.rollups import days_mark_dirty
-from kaoping.cases.deadlines import NodeStatus, Timeline, counter_wait_seconds, finished_late
-from kaoping.cases.evaluation import Calendars, custom_limits, evaluate_case, events_of
+from kaoping.cases.deadlines import NodeStatus, Timeline
+from kaoping.cases.derived import DERIVED_NAMES, derived_values, stored_row
+from kaoping.cases.evaluation import Calendars, custom_limits, eval_context, evaluate_case, events_of
 from kaoping.cases.ingest import CaseRecord, Lookups, RecordError, validate
 from kaoping.cases.models import (
     Case,
@@ -37,6 +38,7 @@ from kaoping.cases.models import (
 from kaoping.cases.pipeline import (
     CaseItem,
     EventItem,
+    WholeCase,
     case_item,
     evaluate_chunks,
     event_item,
@@ -53,6 +55,7 @@ from kaoping.evidence.services import Actor, evidence_append
 from kaoping.org.models import Staff, Unit
 
 BATCH = 2000
+READERS = 2  # processes reading a case file, each its share of the cases (pipeline.read_file)
 # A file's batches are larger: each batch costs an ImportBatch row, an evidence entry and its look-ups,
 # which at 2,000 records were a tenth of a million-case import's writing.
 FILE_BATCH = 10_000
@@ -199,12 +202,14 @@ def cases_ingest_file(
     touched_all: set[int] = set()
     reader = Reader(
         read_file,
-        nice=10,  # it runs ahead of the writer, the slower side: the writer goes first
+        parts=1 if detect_format(path) == "xlsx" else READERS,  # each part would parse a workbook whole
+        nice=10,  # they run ahead of the writer, the slower side: the writer goes first
         path=str(path),
         source=source,
         lookups=lookups,
         batch=FILE_BATCH,
         text_forms=connection.vendor == "sqlite",
+        context=eval_context(now or clock.now()),
     )
     failure: str | None = None
     deferred: list[EventItem] = []
@@ -222,7 +227,14 @@ def cases_ingest_file(
                             break
                         report.rejected.extend(Rejection(*r) for r in item.unreadable + item.rejected)
                         later, ids = _store_items(
-                            actor, item.cases, item.events, label, report, defer=True, now=now
+                            actor,
+                            item.cases,
+                            item.events,
+                            label,
+                            report,
+                            defer=True,
+                            now=now,
+                            whole=item.whole,
                         )
                         deferred.extend(later)
                         touched.update(ids)
@@ -316,10 +328,12 @@ def derive(case_ids: list[int], now: dt.datetime) -> Derived:
     rows: list[list[Any]] = []
     days: set[tuple[int, dt.date]] = set()
     zone = clock.local_zone()
+    instant = _instant_adapter()
     for cases, timelines, warned in _timelines(case_ids, now):
-        for case, timeline in zip(cases, timelines, strict=True):
-            _apply(case, timeline, warned)
-        rows.extend(derived_rows(cases))
+        rows.extend(
+            stored_row(case.pk, case.unit_id, derived_values(case.pk, timeline, warned), instant)
+            for case, timeline in zip(cases, timelines, strict=True)
+        )
         days.update((c.unit_id, c.received_at.astimezone(zone).date()) for c in cases)
     return case_ids, event_mark, warning_mark, rows, sorted(days)
 
@@ -422,6 +436,9 @@ CASE_COLUMNS = (
     "one_time_notice",
     "updated_at",
 )
+# A case a file reader evaluated is stored with its derived fields.
+EVALUATED_COLUMNS = (*CASE_COLUMNS[:11], *DERIVED_NAMES, "updated_at")
+DERIVED_WIDTH = len(DERIVED_NAMES)
 EVENT_COLUMNS = ("case_id", "source", "external_id", "kind", "at", "node", "detail", "received_at")
 
 
@@ -456,9 +473,14 @@ def _store_items(
     *,
     defer: bool,
     now: dt.datetime | None,
+    whole: Sequence[WholeCase] = (),
 ) -> tuple[list[EventItem], set[int]]:
     """Store one batch (its records as ``pipeline`` tuples) in the caller's transaction; return the
-    events held back and the ids of the cases it touched (for the caller to recompute)."""
+    events held back and the ids of the cases it touched (for the caller to recompute).
+
+    A ``WholeCase`` (a file reader's evaluated case) is stored with its derived fields and is not
+    touched, unless they may be wrong: the case was stored before, one of its events was (or was
+    given twice, for another case too), or an event of it came by another way."""
     # ``now`` is the clock deadlines are judged by: the present, or a replay's simulated moment.
     now = now or clock.now()
     instant = _instant_adapter()
@@ -477,31 +499,63 @@ def _store_items(
             report.duplicates += 1
             continue
         event_items[key] = item
+    evaluated: dict[tuple[str, str], WholeCase] = {}
+    owner: dict[tuple[str, str], tuple[str, str]] = {}  # an evaluated case's event → the case
+    doubtful: set[tuple[str, str]] = set()
+    for whole_case in whole:
+        row = whole_case[0][1]
+        case_key = (row[0], row[1])
+        if case_key in case_rows:
+            report.duplicates += 1
+        else:
+            case_rows[case_key] = row
+            evaluated[case_key] = whole_case
+        for item in whole_case[3]:
+            event_row = item[2]
+            key = (event_row[0], event_row[1])
+            if key in event_items:
+                report.duplicates += 1
+                if owner.get(key) != case_key:
+                    doubtful.add(case_key)  # it holds an event stored for another case
+                continue
+            event_items[key] = item
+            owner[key] = case_key
 
     existing_cases = _existing(
         Case, case_rows.keys() | {(item[2][0], item[1]) for item in event_items.values()}
     )
     new_cases: list[tuple[Any, ...]] = []
+    new_evaluated: list[tuple[Any, ...]] = []
     for key, row in case_rows.items():
         if key in existing_cases:
             report.duplicates += 1
+            doubtful.add(key)
             continue
-        new_cases.append(row)
+        if key in evaluated:
+            new_evaluated.append(row)
+        else:
+            new_cases.append(row)
     stamp = instant(clock.now())
     # The derived fields as a new Case has them; the caller recomputes them.
     fresh = (CaseStatus.OPEN.value, NodeStatus.PENDING.value, "", False, False, False, 1, 0, False, stamp)
-    if new_cases:
+    if new_cases or new_evaluated:
         table = connection.ops.quote_name(Case._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT MAX(id) FROM {table}")
             before = cursor.fetchone()[0] or 0
             _insert(Case._meta.db_table, CASE_COLUMNS, [row + fresh for row in new_cases])
+            _insert(
+                Case._meta.db_table,
+                EVALUATED_COLUMNS,
+                [(*row, *evaluated[row[0], row[1]][1][:DERIVED_WIDTH], stamp) for row in new_evaluated],
+            )
             # Ids only grow (SQLite's AUTOINCREMENT, a sequence elsewhere): the new rows are above
             # the highest id seen before the INSERT, with any another writer added meanwhile.
             cursor.execute(f"SELECT id, source, external_id FROM {table} WHERE id > %s", [before])
             added = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
         existing_cases.update({(row[0], row[1]): added[(row[0], row[1])] for row in new_cases})
-    report.accepted_cases += len(new_cases)
+        existing_cases.update({(row[0], row[1]): added[(row[0], row[1])] for row in new_evaluated})
+    report.accepted_cases += len(new_cases) + len(new_evaluated)
 
     existing_events = _existing(CaseEvent, event_items.keys())
     new_events: list[tuple[Any, ...]] = []
@@ -511,9 +565,14 @@ def _store_items(
     for key, item in event_items.items():
         if key in existing_events:
             report.duplicates += 1
+            if key in owner:
+                doubtful.add(owner[key])
             continue
         where, case_external_id, row = item
-        case_id = existing_cases.get((row[0], case_external_id))
+        case_key = (row[0], case_external_id)
+        if case_key in evaluated and key not in owner:
+            doubtful.add(case_key)  # an event of it the reader did not evaluate
+        case_id = existing_cases.get(case_key)
         if case_id is None:
             if defer:
                 deferred.append(item)
@@ -534,17 +593,23 @@ def _store_items(
     _insert(CaseEvent._meta.db_table, EVENT_COLUMNS, new_events)
     report.accepted_events += len(new_events)
 
-    touched = {existing_cases[(row[0], row[1])] for row in new_cases}
+    vouched = {existing_cases[(row[0], row[1])] for row in new_evaluated if (row[0], row[1]) not in doubtful}
+    touched = {existing_cases[(row[0], row[1])] for row in new_cases + new_evaluated}
     touched.update(row[0] for row in new_events)
-    if new_cases or new_events:
+    touched -= vouched
+    if new_evaluated:
+        _store_evaluated(
+            [(existing_cases[(row[0], row[1])], evaluated[(row[0], row[1])]) for row in new_evaluated]
+        )
+    if new_cases or new_evaluated or new_events:
         batch = ImportBatch.objects.create(
             source=label[:200],
             actor=str(actor)[:150] if actor else "system",
             started_at=now,
-            accepted=len(new_cases) + len(new_events),
+            accepted=len(new_cases) + len(new_evaluated) + len(new_events),
             digest=digest(
                 sorted(
-                    [f"c:{row[0]}:{row[1]}" for row in new_cases]
+                    [f"c:{row[0]}:{row[1]}" for row in new_cases + new_evaluated]
                     + [f"e:{row[1]}:{row[2]}" for row in new_events]
                 )
             ),
@@ -559,6 +624,20 @@ def _store_items(
             note=label[:200],
         )
     return deferred, touched
+
+
+def _store_evaluated(cases: list[tuple[int, WholeCase]]) -> None:
+    """The alert rows of newly stored evaluated cases, and their days marked for the rollups."""
+    _insert(
+        CaseAlert._meta.db_table,
+        ALERT_COLUMNS,
+        [
+            (case_id, *whole[1][DERIVED_WIDTH + 2 :])
+            for case_id, whole in cases
+            if len(whole[1]) > DERIVED_WIDTH + 1
+        ],
+    )
+    days_mark_dirty(kind=DirtyKind.CASES, pairs=[(whole[0][1][3], whole[2]) for _, whole in cases])
 
 
 def _existing(
@@ -586,37 +665,13 @@ def _existing(
 
 # -- recomputation -------------------------------------------------------------------------------
 
-DERIVED_NAMES = (
-    "status",
-    "accepted_at",
-    "handled_at",
-    "delivered_at",
-    "handling_due_at",
-    "deadline_status",
-    "current_node",
-    "current_due_at",
-    "provisional",
-    "overdue",
-    "breaker",
-    "trips",
-    "resubmissions",
-    "one_time_notice",
-    "appointment_late",
-    "acceptance_late",
-    "handling_late",
-    "delivery_late",
-    "wait_minutes",
-)
-# What ``_apply`` also sets for the case's ``CaseAlert`` row (the current node's alert instants).
-ALERT_NAMES = ("alert_due_soon_at", "alert_breaker_at", "next_alert_at")
-
 
 class _CaseState:
-    """A stored case as the recomputation sees it: what the evaluation reads (as on ``Case``) and the
-    derived fields it sets. Loaded as plain values: building a million model instances (with their
-    matter and unit joined) cost more than evaluating them."""
+    """A stored case as the recomputation sees it: what the evaluation reads (as on ``Case``).
+    Loaded as plain values: building a million model instances (with their matter and unit joined)
+    cost more than evaluating them."""
 
-    __slots__ = ("pk", "matter_id", "unit_id", "received_at", "matter", "unit", *DERIVED_NAMES, *ALERT_NAMES)
+    __slots__ = ("matter", "matter_id", "pk", "received_at", "unit", "unit_id")
 
     def __init__(self, pk: int, matter: Matter, unit: Unit, received_at: dt.datetime) -> None:
         self.pk, self.matter, self.unit, self.received_at = pk, matter, unit, received_at
@@ -663,11 +718,15 @@ def _timelines(
 def cases_recompute(*, case_ids: Iterable[int], now: dt.datetime | None = None) -> int:
     """Re-derive every stored deadline field of these cases from all their events."""
     now = now or clock.now()
+    instant = _instant_adapter()
     updated = 0
     for cases, timelines, warned in _timelines(sorted(set(case_ids)), now):
-        for case, timeline in zip(cases, timelines, strict=True):
-            _apply(case, timeline, warned)
-        write_derived(cases)
+        _write_rows(
+            [
+                stored_row(case.pk, case.unit_id, derived_values(case.pk, timeline, warned), instant)
+                for case, timeline in zip(cases, timelines, strict=True)
+            ]
+        )
         # The assessment rollups count cases by unit and day of receipt: those days are now stale.
         days_mark_dirty(kind=DirtyKind.CASES, pairs=[(c.unit_id, c.received_at) for c in cases])
         updated += len(cases)
@@ -675,44 +734,6 @@ def cases_recompute(*, case_ids: Iterable[int], now: dt.datetime | None = None) 
 
 
 DERIVED_FIELDS = list(DERIVED_NAMES)
-
-
-def write_derived(cases: Sequence[Any]) -> None:
-    """Store the derived fields with one prepared UPDATE run over all rows (executemany): Django's
-    bulk_update builds a CASE expression per field and row, which dominated ingestion time. The
-    cases' ``CaseAlert`` rows are written with them (``_write_rows``)."""
-    _write_rows(derived_rows(cases))
-
-
-def derived_rows(cases: Sequence[Any]) -> list[list[Any]]:
-    """The UPDATE's parameters for each case: its derived fields as stored, then its id; then its
-    ``CaseAlert`` row (``ALERT_COLUMNS``, the case id first), or nothing when no alert is pending."""
-    by_name = {f.name: f for f in Case._meta.concrete_fields}
-    # Instants in the backend's form; the other fields (text, flags, numbers) are stored as they are.
-    instant = _instant_adapter()
-    times = [isinstance(by_name[name], models.DateTimeField) for name in DERIVED_FIELDS]
-    rows = []
-    for case in cases:
-        row = [
-            instant(value) if is_time else value
-            for value, is_time in zip(attrgetter(*DERIVED_FIELDS)(case), times, strict=True)
-        ]
-        row.append(case.pk)
-        if case.next_alert_at is not None:
-            row += [
-                case.pk,
-                case.unit_id,
-                case.current_node,
-                instant(case.current_due_at) if case.current_due_at is not None else None,
-                instant(case.alert_due_soon_at) if case.alert_due_soon_at is not None else None,
-                instant(case.alert_breaker_at) if case.alert_breaker_at is not None else None,
-                instant(case.next_alert_at),
-                case.deadline_status,
-                case.overdue,
-                case.breaker,
-            ]
-        rows.append(row)
-    return rows
 
 
 ALERT_COLUMNS = (
@@ -730,7 +751,7 @@ ALERT_COLUMNS = (
 
 
 def _write_rows(rows: list[list[Any]]) -> None:
-    """Write ``derived_rows``: the case rows, and their ``CaseAlert`` rows kept in step (written
+    """Write ``derived.stored_row``s: the case rows, and their ``CaseAlert`` rows kept in step (written
     where an alert is pending, deleted where none is), in one transaction (the caller's, if any)."""
     if not rows:
         return
@@ -757,54 +778,6 @@ def _write_rows(rows: list[list[Any]]) -> None:
                 + ", ".join(f"{c} = EXCLUDED.{c}" for c in ALERT_COLUMNS[1:]),
                 pending,
             )
-
-
-def _apply(case: Any, timeline: Timeline, warned: set[tuple[int, str, str]]) -> None:
-    """Set the derived fields of a case (a ``Case`` or a ``_CaseState``) from its timeline."""
-    handling = timeline.node("handling")
-    case.accepted_at = timeline.node("acceptance").ended_at or handling.started_at
-    case.handled_at = handling.ended_at
-    case.delivered_at = timeline.node("result_delivery").ended_at
-    case.handling_due_at = handling.due_at
-    case.status = CaseStatus.CLOSED if timeline.closed else CaseStatus.OPEN
-    current = timeline.current
-    case.current_node = current.code if current else ""
-    case.current_due_at = current.due_at if current else None
-    case.alert_due_soon_at = current.due_soon_at if current else None
-    case.alert_breaker_at = current.breaker_at if current else None
-    if current:
-        case.deadline_status = current.status
-    elif timeline.closed:
-        case.deadline_status = handling.status
-    else:
-        case.deadline_status = NodeStatus.PENDING
-    case.provisional = any(n.provisional for n in timeline.nodes)
-    case.overdue = timeline.overdue
-    case.breaker = any(n.breaker for n in timeline.nodes)
-    case.trips, case.resubmissions, case.one_time_notice = (
-        timeline.trips,
-        timeline.resubmissions,
-        timeline.one_time_notice,
-    )
-    case.appointment_late = finished_late(timeline.node("appointment_response"))
-    case.acceptance_late = finished_late(timeline.node("acceptance"))
-    case.handling_late = finished_late(handling)
-    case.delivery_late = finished_late(timeline.node("result_delivery"))
-    wait = counter_wait_seconds(timeline)
-    case.wait_minutes = None if wait is None else round(wait / 60, 2)
-    pending = []
-    if current and current.due_at is not None:
-        thresholds = [
-            (WarningKind.DUE_SOON, current.due_soon_at),
-            (WarningKind.OVERDUE, current.due_at),
-            (WarningKind.BREAKER, current.breaker_at),
-        ]
-        pending = [
-            at
-            for kind, at in thresholds
-            if at is not None and (case.pk, current.code, kind.value) not in warned
-        ]
-    case.next_alert_at = min(pending) if pending else None
 
 
 # -- the sweep -----------------------------------------------------------------------------------
