@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaoping.core.bulk import Reader, sqlite_instant
+from kaoping.core.bulk import Reader, sqlite_epoch, sqlite_instant
 
 
 def _reads(rows: list[str], out: Any) -> None:
@@ -88,3 +88,9 @@ def test_readers_can_run_at_a_lower_priority() -> None:
     with Reader(_niceness, nice=5) as reader:
         assert reader.get() == min(os.nice(0) + 5, 19)
         assert reader.get() is None
+
+
+@given(st.integers(0, 4_102_444_800))  # 1970 to 2100
+def test_sqlite_epoch_is_the_text_of_that_instant(epoch: int) -> None:
+    assert sqlite_epoch(epoch) == sqlite_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))
+    assert sqlite_epoch(epoch) == sqlite_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))  # remembered day

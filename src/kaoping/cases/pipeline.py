@@ -25,16 +25,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from kaoping.cases.bulk import UNCOMMON, CommonCase, derive_common
 from kaoping.cases.deadlines import Event, EventKind, evaluate
 from kaoping.cases.derived import derived_values, stored_row
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
-from kaoping.core.bulk import sqlite_instant
+from kaoping.core.bulk import sqlite_epoch, sqlite_instant
 from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.limits import Limit
 
@@ -76,6 +78,10 @@ def same(value: Any) -> Any:
     return value
 
 
+def _utc_datetime(epoch: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
 def sqlite_detail(detail: dict[str, str]) -> str:
     """An event's detail as Django's JSONField stores it on SQLite (json.dumps)."""
     return json.dumps(detail) if detail else "{}"
@@ -114,12 +120,12 @@ def read_file(
     lookups: Lookups,
     batch: int,
     out: Any,
-    text_forms: bool = True,
-    context: EvalContext | None = None,
+    text_forms: bool,
+    context: EvalContext,
     part: tuple[int, int] | None = None,
 ) -> None:
-    """Read and validate the file batch by batch (a reader process); with ``context``, hold and
-    evaluate whole cases; with ``part`` (index, parts), only this part's cases and events."""
+    """Read and validate the file batch by batch (a reader process), holding and evaluating whole
+    cases; with ``part`` (index, parts), only this part's cases and events."""
     from kaoping.core.bulk import gc_paused
     from kaoping.core.errors import KaopingError
 
@@ -141,8 +147,56 @@ class _Held:
     def __init__(self, record: CaseRecord, item: CaseItem) -> None:
         self.record, self.item = record, item
         self.events: list[EventItem] = []
-        self.seen: dict[str, Event] = {}  # event id → the event as evaluated (the first one given)
+        self.seen: dict[str, EventRecord] = {}  # event id → the event as evaluated (the first given)
         self.closed = False
+
+
+def _engine_event(record: EventRecord, zone: tzinfo) -> Event:
+    detail = record.detail
+    return Event(
+        at=record.at.astimezone(zone),
+        kind=record.kind,
+        node=record.node,
+        pause_kind=detail.get("pause_kind", ""),
+        reason=detail.get("reason", ""),
+        approver=detail.get("approver", ""),
+        limit=detail.get("limit", ""),
+    )
+
+
+def _common(held: _Held, context: EvalContext) -> CommonCase | None:
+    """The case in the bulk evaluation's form, or None when it is not common (a pause, an
+    extension, an instant with a fraction of a second)."""
+    record = held.record
+    if record.received_at.microsecond:
+        return None
+    first: dict[EventKind, int] = {}
+    trips = resubmissions = 0
+    for event in held.seen.values():
+        kind, at = event.kind, event.at
+        if kind in UNCOMMON or at.microsecond:
+            return None
+        epoch = int(at.timestamp())
+        if kind in first:
+            if epoch < first[kind]:
+                first[kind] = epoch
+        else:
+            first[kind] = epoch
+        if kind is TRIP:
+            trips += 1
+        elif kind is RESUBMISSION:
+            resubmissions += 1
+    return CommonCase(
+        received=int(record.received_at.timestamp()),
+        first=first,
+        handling=context.handling[record.matter_id],
+        trips=1 + trips,
+        resubmissions=resubmissions,
+        one_time_notice=ONE_TIME_NOTICE in first,
+    )
+
+
+TRIP, RESUBMISSION, ONE_TIME_NOTICE = EventKind.TRIP, EventKind.RESUBMISSION, EventKind.ONE_TIME_NOTICE
 
 
 def owner_key(raw: dict[str, Any]) -> str:
@@ -153,12 +207,13 @@ def owner_key(raw: dict[str, Any]) -> str:
 
 class _Reading:
     def __init__(
-        self, lookups: Lookups, text_forms: bool, context: EvalContext | None, part: tuple[int, int] | None
+        self, lookups: Lookups, text_forms: bool, context: EvalContext, part: tuple[int, int] | None
     ) -> None:
         self.lookups, self.context, self.part = lookups, context, part
         self.instant: Instant = sqlite_instant if text_forms else same
         self.detail: Callable[[Any], Any] = sqlite_detail if text_forms else same
-        self.zone = context.zone if context else None
+        self.now = context.now.timestamp()
+        self.epoch_instant: Callable[[int], Any] = sqlite_epoch if text_forms else _utc_datetime
         # Each line is counted by one part only (the first): the writer counts the file's rows.
         self.counts = part is None or part[0] == 0
         self.held: dict[tuple[str, str], _Held] = {}
@@ -203,7 +258,7 @@ class _Reading:
         if type(record) is CaseRecord:
             item = case_item(where, record, self.instant)
             key = (record.source, record.external_id)
-            if self.context is None or key in self.held:
+            if key in self.held:
                 batch.cases.append(item)  # a repeated case goes the general way (a duplicate)
             else:
                 self.held[key] = _Held(record, item)
@@ -216,16 +271,7 @@ class _Reading:
             return
         held.events.append(event)
         if record.external_id not in held.seen:
-            detail = record.detail
-            held.seen[record.external_id] = Event(
-                at=record.at.astimezone(self.zone),
-                kind=record.kind,
-                node=record.node,
-                pause_kind=detail.get("pause_kind", ""),
-                reason=detail.get("reason", ""),
-                approver=detail.get("approver", ""),
-                limit=detail.get("limit", ""),
-            )
+            held.seen[record.external_id] = record
         if record.kind is EventKind.DELIVERED and not held.closed:
             held.closed = True
             self.closing.append(held)
@@ -236,20 +282,47 @@ class _Reading:
             sending = list(self.held.values())
         else:
             sending, self.due, self.closing = self.due, self.closing, []
+        common: dict[int, list[tuple[_Held, CommonCase]]] = defaultdict(list)
         for held in sending:
             record = held.record
             del self.held[(record.source, record.external_id)]
-            batch.whole.append(self._whole(held))
+            case = _common(held, self.context)
+            if case is None:
+                batch.whole.append(self._whole(held))
+            else:
+                common[record.unit_id].append((held, case))
+        self._send_common(common, batch)
         return batch._replace(rows=rows if self.counts else 0)
+
+    def _send_common(self, common: dict[int, list[tuple[_Held, CommonCase]]], batch: Batch) -> None:
+        """Evaluate the common cases in bulk, a calendar at a time (most units share one)."""
+        context = self.context
+        by_calendar: dict[int, list[tuple[_Held, CommonCase]]] = defaultdict(list)
+        for unit_id, cases in common.items():
+            by_calendar[id(context.calendars[unit_id])].extend(cases)
+        for cases in by_calendar.values():
+            calendar = context.calendars[cases[0][0].record.unit_id]
+            values = derive_common(
+                [case for _, case in cases], base_limits=context.base_limits, calendar=calendar, now=self.now
+            )
+            for (held, _), case_values in zip(cases, values, strict=True):
+                record = held.record
+                batch.whole.append(
+                    (
+                        held.item,
+                        stored_row(0, record.unit_id, case_values, self.epoch_instant),
+                        record.received_at.astimezone(context.zone).date(),
+                        held.events,
+                    )
+                )
 
     def _whole(self, held: _Held) -> WholeCase:
         context = self.context
-        assert context is not None
         record = held.record
         received = record.received_at.astimezone(context.zone)
         custom = context.custom.get(record.matter_id)
         timeline = evaluate(
-            held.seen.values(),
+            [_engine_event(e, context.zone) for e in held.seen.values()],
             limits={**context.base_limits, "handling": context.handling[record.matter_id]},
             calendar=context.calendars[record.unit_id],
             now=context.now,

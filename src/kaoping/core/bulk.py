@@ -158,3 +158,18 @@ def sqlite_instant(value: dt.datetime) -> str:
 
 def sqlite_instant_or_none(value: dt.datetime | None) -> str | None:
     return None if value is None else sqlite_instant(value)
+
+
+_DAYS: dict[int, str] = {}  # days since 1970-01-01 → "YYYY-MM-DD "
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
+
+def sqlite_epoch(epoch: int) -> str:
+    """``sqlite_instant`` of an instant given as whole epoch seconds (the bulk evaluation's form)."""
+    day, seconds = divmod(epoch, 86400)
+    text = _DAYS.get(day)
+    if text is None:
+        text = _DAYS[day] = (_EPOCH_DAY + dt.timedelta(days=day)).isoformat() + " "
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{text}{hours:02d}:{_SIXTY[minutes]}:{_SIXTY[seconds]}"
