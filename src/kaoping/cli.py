@@ -110,7 +110,7 @@ def cmd_calendar_seed(args: argparse.Namespace) -> int:
 
 # A case file is committed about this many records at a time (each batch of 2,000 keeps its evidence
 # entry); the cases it touched are recomputed once, at the end (see cases_ingest_file).
-FILE_COMMIT_ROWS = 50_000
+FILE_COMMIT_ROWS = 200_000
 
 
 def cmd_import_cases(args: argparse.Namespace) -> int:

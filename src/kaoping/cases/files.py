@@ -58,16 +58,20 @@ def read_numbered_rows(
     gbt_fields: Mapping[str, str] = GBT_CASE_FIELDS,
     from_gbt: Callable[..., dict[str, Any]] = from_gbt,
     keep: Callable[[int], bool] | None = None,
+    keep_record: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
     """``read_rows`` with each row's number (its line, or its sheet row) first. With ``keep``, only
-    the rows whose number it accepts; a JSON line left out is not even parsed (several reader
-    processes share a file this way)."""
+    the rows whose number it accepts; a JSON line left out is not even parsed. With
+    ``keep_record``, only the readable rows whose raw record it accepts (and all unreadable ones).
+    Several reader processes share a file these ways."""
     kind = detect_format(path, what)
     if not path.exists():
         raise KaopingError(ErrorCode.BAD_FILE, what=what, where=str(path), why="does not exist")
     rows = {"jsonl": _jsonl, "csv": _csv, "xlsx": _xlsx}[kind](path, keep)
     for number, where, record, error in rows:
         if record is not None:
+            if keep_record is not None and not keep_record(record):
+                continue
             record = _normalise(record, source, gbt_fields, from_gbt)
         yield number, where, record, error
 

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -49,8 +51,9 @@ EventItem = tuple[str, str, tuple[Any, ...]]
 
 
 # A case the reader evaluated: its item, its ``derived.stored_row`` (with case id 0: the writer
-# knows the id), its local day of receipt, and its events as the file gave them (duplicates too).
-WholeCase = tuple[CaseItem, list[Any], dt.date, list[EventItem]]
+# knows the id), its local day of receipt (an ordinal), and its events as the file gave them
+# (duplicates too).
+WholeCase = tuple[CaseItem, list[Any], int, list[EventItem]]
 
 
 class Batch(NamedTuple):
@@ -199,10 +202,17 @@ def _common(held: _Held, context: EvalContext) -> CommonCase | None:
 TRIP, RESUBMISSION, ONE_TIME_NOTICE = EventKind.TRIP, EventKind.RESUBMISSION, EventKind.ONE_TIME_NOTICE
 
 
-def owner_key(raw: dict[str, Any]) -> str:
-    """The case a raw record is about (its own id, or an event's case): how parts share a file."""
-    value = raw.get("case") if raw.get("type") == "event" else raw.get("id")
-    return "" if value is None else str(value).strip()
+def _owned(part: tuple[int, int], raw: dict[str, Any]) -> bool:
+    """Whether a raw record is the part's: by the case it is about (its own id, or an event's case;
+    a record with GB/T 39046 names is a case), so a case and its events are read by one part."""
+    value = raw.get("case") if raw.get("type") == "event" else raw.get("id", raw.get("办件编号"))
+    key = "" if value is None else str(value).strip()
+    return zlib.crc32(key.encode()) % part[1] == part[0]
+
+
+def unpack(data: bytes | Batch) -> Batch:
+    """A batch as a reader put it: marshalled (instants as text), or pickled by the queue."""
+    return data if isinstance(data, Batch) else Batch._make(marshal.loads(data))
 
 
 class _Reading:
@@ -215,39 +225,41 @@ class _Reading:
         self.now = context.now.timestamp()
         self.epoch_instant: Callable[[int], Any] = sqlite_epoch if text_forms else _utc_datetime
         # Each line is counted by one part only (the first): the writer counts the file's rows.
-        self.counts = part is None or part[0] == 0
+        self.pack = text_forms  # marshal takes no datetime (PostgreSQL's forms): those are pickled
         self.held: dict[tuple[str, str], _Held] = {}
         self.closing: list[_Held] = []  # delivered in this batch: sent at the end of the next one
         self.due: list[_Held] = []  # delivered in the batch before: sent at the end of this one
 
     def run(self, path: str, source: str, batch: int, out: Any) -> None:
+        """Put a batch for every ``batch`` rows of this part's (the other parts' are parsed only
+        to see whose they are)."""
         from kaoping.cases.files import read_numbered_rows
 
-        mine = self._mine
+        part = self.part
         rows = 0
-        current = self._empty(0)
-        for _number, where, raw, error in read_numbered_rows(Path(path), source=source):
-            rows += 1
+        current = self._empty()
+        for number, where, raw, error in read_numbered_rows(
+            Path(path), source=source, keep_record=None if part is None else partial(_owned, part)
+        ):
             if raw is None:
-                if mine(where):
-                    current.unreadable.append((where, "", error))
-            elif mine(owner_key(raw)):
+                if part is not None and number % part[1] != part[0]:
+                    continue  # an unreadable row is reported by one part
+                current.unreadable.append((where, "", error))
+            else:
                 self._take(where, raw, current)
+            rows += 1
             if rows == batch:
-                out.put(self._finish(current, rows, last=False))
-                current, rows = self._empty(0), 0
+                out.put(self._packed(self._finish(current, rows, last=False)))
+                current, rows = self._empty(), 0
         if rows or self.held:
-            out.put(self._finish(current, rows, last=True))
+            out.put(self._packed(self._finish(current, rows, last=True)))
 
-    def _mine(self, key: str) -> bool:
-        if self.part is None:
-            return True
-        index, parts = self.part
-        return zlib.crc32(key.encode()) % parts == index
+    def _packed(self, batch: Batch) -> bytes | Batch:
+        return marshal.dumps(tuple(batch)) if self.pack else batch
 
     @staticmethod
-    def _empty(rows: int) -> Batch:
-        return Batch(rows, [], [], [], [], [])
+    def _empty() -> Batch:
+        return Batch(0, [], [], [], [], [])
 
     def _take(self, where: str, raw: dict[str, Any], batch: Batch) -> None:
         try:
@@ -292,7 +304,7 @@ class _Reading:
             else:
                 common[record.unit_id].append((held, case))
         self._send_common(common, batch)
-        return batch._replace(rows=rows if self.counts else 0)
+        return batch._replace(rows=rows)
 
     def _send_common(self, common: dict[int, list[tuple[_Held, CommonCase]]], batch: Batch) -> None:
         """Evaluate the common cases in bulk, a calendar at a time (most units share one)."""
@@ -311,7 +323,7 @@ class _Reading:
                     (
                         held.item,
                         stored_row(0, record.unit_id, case_values, self.epoch_instant),
-                        record.received_at.astimezone(context.zone).date(),
+                        record.received_at.astimezone(context.zone).date().toordinal(),
                         held.events,
                     )
                 )
@@ -330,7 +342,8 @@ class _Reading:
             custom_limits=custom,
         )
         values = derived_values(0, timeline, ())
-        return held.item, stored_row(0, record.unit_id, values, self.instant), received.date(), held.events
+        day = received.date().toordinal()
+        return held.item, stored_row(0, record.unit_id, values, self.instant), day, held.events
 
 
 def evaluate_chunks(database: str, tasks: Any, results: Any, now: dt.datetime) -> None:

@@ -44,6 +44,7 @@ from kaoping.cases.pipeline import (
     event_item,
     read_file,
     same,
+    unpack,
 )
 from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
@@ -221,10 +222,11 @@ def cases_ingest_file(
                     touched: set[int] = set()
                     stored = 0
                     while stored < commit_rows:
-                        item = reader.get()
-                        if item is None or isinstance(item, str):
-                            done, failure = True, item
+                        got = reader.get()
+                        if got is None or isinstance(got, str):
+                            done, failure = True, got
                             break
+                        item = unpack(got)
                         report.rejected.extend(Rejection(*r) for r in item.unreadable + item.rejected)
                         later, ids = _store_items(
                             actor,
@@ -442,18 +444,25 @@ DERIVED_WIDTH = len(DERIVED_NAMES)
 EVENT_COLUMNS = ("case_id", "source", "external_id", "kind", "at", "node", "detail", "received_at")
 
 
-def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def _insert(
+    table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, unless: tuple[str, ...] = ()
+) -> int | None:
     """One prepared INSERT run over all rows (executemany): bulk_create's model instances and SQL
-    compilation were a third of an import's time."""
+    compilation were a third of an import's time. With ``unless`` (the columns of a unique
+    constraint), a row that would repeat a stored one is skipped. Returns the number of rows
+    inserted where the backend counts them over an executemany (SQLite), else None."""
     if not rows:
-        return
+        return 0
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
+    if unless:
+        sql += f" ON CONFLICT ({', '.join(quote(c) for c in unless)}) DO NOTHING"
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+        return int(cursor.rowcount) if connection.vendor == "sqlite" else None
 
 
 def _instant_adapter() -> Any:
@@ -521,53 +530,53 @@ def _store_items(
             event_items[key] = item
             owner[key] = case_key
 
-    existing_cases = _existing(
-        Case, case_rows.keys() | {(item[2][0], item[1]) for item in event_items.values()}
-    )
-    new_cases: list[tuple[Any, ...]] = []
-    new_evaluated: list[tuple[Any, ...]] = []
-    for key, row in case_rows.items():
-        if key in existing_cases:
-            report.duplicates += 1
-            doubtful.add(key)
-            continue
-        if key in evaluated:
-            new_evaluated.append(row)
-        else:
-            new_cases.append(row)
+    # New cases are inserted unless stored already (the unique key decides, with no look-up first);
+    # the ids of those stored before, and of the cases of the other events, are looked up.
     stamp = instant(clock.now())
     # The derived fields as a new Case has them; the caller recomputes them.
     fresh = (CaseStatus.OPEN.value, NodeStatus.PENDING.value, "", False, False, False, 1, 0, False, stamp)
-    if new_cases or new_evaluated:
+    added: dict[tuple[str, str], int] = {}
+    if case_rows:
         table = connection.ops.quote_name(Case._meta.db_table)
+        unique = ("source", "external_id")
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT MAX(id) FROM {table}")
             before = cursor.fetchone()[0] or 0
-            _insert(Case._meta.db_table, CASE_COLUMNS, [row + fresh for row in new_cases])
+            _insert(
+                Case._meta.db_table,
+                CASE_COLUMNS,
+                [row + fresh for key, row in case_rows.items() if key not in evaluated],
+                unless=unique,
+            )
             _insert(
                 Case._meta.db_table,
                 EVALUATED_COLUMNS,
-                [(*row, *evaluated[row[0], row[1]][1][:DERIVED_WIDTH], stamp) for row in new_evaluated],
+                [
+                    (*whole_case[0][1], *whole_case[1][:DERIVED_WIDTH], stamp)
+                    for whole_case in evaluated.values()
+                ],
+                unless=unique,
             )
             # Ids only grow (SQLite's AUTOINCREMENT, a sequence elsewhere): the new rows are above
             # the highest id seen before the INSERT, with any another writer added meanwhile.
             cursor.execute(f"SELECT id, source, external_id FROM {table} WHERE id > %s", [before])
             added = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
-        existing_cases.update({(row[0], row[1]): added[(row[0], row[1])] for row in new_cases})
-        existing_cases.update({(row[0], row[1]): added[(row[0], row[1])] for row in new_evaluated})
+    new_cases = [row for key, row in case_rows.items() if key in added and key not in evaluated]
+    new_evaluated = [case_rows[key] for key in evaluated if key in added]
+    for key in case_rows.keys() - added.keys():
+        report.duplicates += 1
+        doubtful.add(key)
     report.accepted_cases += len(new_cases) + len(new_evaluated)
+    existing_cases = _existing(
+        Case, ({(item[2][0], item[1]) for item in event_items.values()} | case_rows.keys()) - added.keys()
+    )
+    existing_cases.update(added)
 
-    existing_events = _existing(CaseEvent, event_items.keys())
     new_events: list[tuple[Any, ...]] = []
     received = instant(now)
     prep = CaseEvent._meta.get_field("detail").get_db_prep_save
     deferred: list[EventItem] = []
     for key, item in event_items.items():
-        if key in existing_events:
-            report.duplicates += 1
-            if key in owner:
-                doubtful.add(owner[key])
-            continue
         where, case_external_id, row = item
         case_key = (row[0], case_external_id)
         if case_key in evaluated and key not in owner:
@@ -590,7 +599,16 @@ def _store_items(
     # In key order: a batch's events belong to the cases of recent weeks, and inserted in file (time)
     # order they would hop across both indexes' pages, inserted sorted they walk them once.
     new_events.sort(key=itemgetter(1, 2))
-    _insert(CaseEvent._meta.db_table, EVENT_COLUMNS, new_events)
+    stored = _insert_events(new_events)
+    if len(stored) < len(new_events):
+        kept = {(row[1], row[2]) for row in stored}
+        for row in new_events:
+            key = (row[1], row[2])
+            if key not in kept:
+                report.duplicates += 1  # stored before
+                if key in owner:
+                    doubtful.add(owner[key])
+        new_events = stored
     report.accepted_events += len(new_events)
 
     vouched = {existing_cases[(row[0], row[1])] for row in new_evaluated if (row[0], row[1]) not in doubtful}
@@ -626,6 +644,24 @@ def _store_items(
     return deferred, touched
 
 
+def _insert_events(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Insert the events unless stored already; return those inserted."""
+    if not rows:
+        return rows
+    table = connection.ops.quote_name(CaseEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {table}")
+        before = cursor.fetchone()[0] or 0
+        if _insert(CaseEvent._meta.db_table, EVENT_COLUMNS, rows, unless=("source", "external_id")) == len(
+            rows
+        ):
+            return rows
+        # Some were stored before (or the backend does not count): the rows above the mark say which.
+        cursor.execute(f"SELECT case_id, source, external_id FROM {table} WHERE id > %s", [before])
+        inserted = set(cursor.fetchall())
+    return [row for row in rows if (row[0], row[1], row[2]) in inserted]
+
+
 def _store_evaluated(cases: list[tuple[int, WholeCase]]) -> None:
     """The alert rows of newly stored evaluated cases, and their days marked for the rollups."""
     _insert(
@@ -637,7 +673,10 @@ def _store_evaluated(cases: list[tuple[int, WholeCase]]) -> None:
             if len(whole[1]) > DERIVED_WIDTH + 1
         ],
     )
-    days_mark_dirty(kind=DirtyKind.CASES, pairs=[(whole[0][1][3], whole[2]) for _, whole in cases])
+    days_mark_dirty(
+        kind=DirtyKind.CASES,
+        pairs=[(whole[0][1][3], dt.date.fromordinal(whole[2])) for _, whole in cases],
+    )
 
 
 def _existing(
