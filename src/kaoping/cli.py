@@ -108,8 +108,9 @@ def cmd_calendar_seed(args: argparse.Namespace) -> int:
 # -- import --------------------------------------------------------------------------------------
 
 
-# A case file is committed about this many records at a time (each batch of 2,000 keeps its evidence
-# entry); the cases it touched are recomputed once, at the end (see cases_ingest_file).
+# A case file is committed about this many records at a time (each reader's batch of 10,000 keeps its
+# evidence entry); the cases whose derived fields the readers could not vouch for are recomputed
+# once, at the end (see cases_ingest_file).
 FILE_COMMIT_ROWS = 200_000
 
 

@@ -2,16 +2,17 @@
 deadline engine and row building), so the importing process only looks up and writes.
 
 ``read_file`` runs as the target of a spawned process and puts on ``out``, per batch of ``batch``
-rows, a ``Batch``; then ``None``. A failure to read the file is put as its message (a str).
+rows, a ``Batch`` (marshalled when its instants are text: ``unpack`` reads both forms); then
+``None``. A failure to read the file is put as its message (a str).
 
-Given an ``EvalContext``, the reader holds each case it reads with the events that follow it, and
+The reader holds each case it reads with the events that follow it, and
 sends them together (a ``WholeCase``) once the result has been delivered and a further batch has gone
 by (late events of a data fault mostly come within one), or at the end of the file. It evaluates the
 case on the way, from those events alone: the writer stores the derived fields with the case, and
 recomputes it from the database only if it cannot vouch for them (the case was stored before, one of
 its events was not stored as its own, or another event of it came later). A million cases then need
 no second pass over their events. With ``part`` the reader is one of several sharing the file by
-case: each parses every line, and validates and sends only those of its cases (and their events).
+case: each parses every line, and validates and sends only its cases' records.
 
 Records travel as plain tuples (``CaseItem``, ``EventItem``) holding their values as the database
 stores them (on SQLite, instants and details as text): pickling the validated records, dataclasses
