@@ -126,16 +126,18 @@ def read_file(
     out: Any,
     text_forms: bool,
     context: EvalContext,
+    hold: int,
     part: tuple[int, int] | None = None,
 ) -> None:
     """Read and validate the file batch by batch (a reader process), holding and evaluating whole
-    cases; with ``part`` (index, parts), only this part's cases and events."""
+    cases (``hold`` of its batches at most); with ``part`` (index, parts), only this part's cases
+    and events."""
     from kaoping.core.bulk import gc_paused
     from kaoping.core.errors import KaopingError
 
     try:
         with gc_paused():  # a process of its own, making many short-lived objects without cycles
-            _Reading(lookups, text_forms, context, part).run(path, source, batch, out)
+            _Reading(lookups, text_forms, context, hold, part).run(path, source, batch, out)
     except KaopingError as exc:
         out.put(exc.message)
     except Exception as exc:  # a damaged file must end the import with a message, not hang it
@@ -146,10 +148,10 @@ def read_file(
 class _Held:
     """A case the reader holds until it sends it whole: its record, its item, its events."""
 
-    __slots__ = ("closed", "events", "item", "record", "seen")
+    __slots__ = ("batch", "closed", "events", "item", "record", "seen")
 
-    def __init__(self, record: CaseRecord, item: CaseItem) -> None:
-        self.record, self.item = record, item
+    def __init__(self, record: CaseRecord, item: CaseItem, batch: int) -> None:
+        self.record, self.item, self.batch = record, item, batch  # the batch it was read in
         self.events: list[EventItem] = []
         self.seen: dict[str, EventRecord] = {}  # event id → the event as evaluated (the first given)
         self.closed = False
@@ -218,18 +220,23 @@ def unpack(data: bytes | Batch) -> Batch:
 
 class _Reading:
     def __init__(
-        self, lookups: Lookups, text_forms: bool, context: EvalContext, part: tuple[int, int] | None
+        self,
+        lookups: Lookups,
+        text_forms: bool,
+        context: EvalContext,
+        hold: int,
+        part: tuple[int, int] | None,
     ) -> None:
-        self.lookups, self.context, self.part = lookups, context, part
+        self.lookups, self.context, self.hold, self.part = lookups, context, hold, part
         self.instant: Instant = sqlite_instant if text_forms else same
         self.detail: Callable[[Any], Any] = sqlite_detail if text_forms else same
         self.now = context.now.timestamp()
         self.epoch_instant: Callable[[int], Any] = sqlite_epoch if text_forms else _utc_datetime
-        # Each line is counted by one part only (the first): the writer counts the file's rows.
         self.pack = text_forms  # marshal takes no datetime (PostgreSQL's forms): those are pickled
         self.held: dict[tuple[str, str], _Held] = {}
         self.closing: list[_Held] = []  # delivered in this batch: sent at the end of the next one
         self.due: list[_Held] = []  # delivered in the batch before: sent at the end of this one
+        self.batches = 0  # batches put so far
 
     def run(self, path: str, source: str, batch: int, out: Any) -> None:
         """Put a batch for every ``batch`` rows of this part's (the other parts' are parsed only
@@ -274,7 +281,7 @@ class _Reading:
             if key in self.held:
                 batch.cases.append(item)  # a repeated case goes the general way (a duplicate)
             else:
-                self.held[key] = _Held(record, item)
+                self.held[key] = _Held(record, item, self.batches)
             return
         assert type(record) is EventRecord
         event = event_item(where, record, self.instant, self.detail)
@@ -295,10 +302,19 @@ class _Reading:
             sending = list(self.held.values())
         else:
             sending, self.due, self.closing = self.due, self.closing, []
+            # A case held this long is sent as it is (a file of cases whose events come in another
+            # file must not be held whole); an event of it that comes later goes the general way.
+            oldest = self.batches - self.hold
+            for held in self.held.values():  # in the order they were read
+                if held.batch > oldest:
+                    break
+                sending.append(held)
+        self.batches += 1
         common: dict[int, list[tuple[_Held, CommonCase]]] = defaultdict(list)
         for held in sending:
             record = held.record
-            del self.held[(record.source, record.external_id)]
+            if self.held.pop((record.source, record.external_id), None) is None:
+                continue  # already sent, for its age
             case = _common(held, self.context)
             if case is None:
                 batch.whole.append(self._whole(held))

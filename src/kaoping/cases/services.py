@@ -57,6 +57,9 @@ from kaoping.org.models import Staff, Unit
 
 BATCH = 2000
 READERS = 2  # processes reading a case file, each its share of the cases (pipeline.read_file)
+# Batches a reader holds a case at most, waiting for its events: most cases end within 3 of 10,000
+# rows; a file of cases whose events come in another file must not be held whole.
+HOLD_BATCHES = 6
 # A file's batches are larger: each batch costs an ImportBatch row, an evidence entry and its look-ups,
 # which at 2,000 records were a tenth of a million-case import's writing.
 FILE_BATCH = 10_000
@@ -211,6 +214,7 @@ def cases_ingest_file(
         batch=FILE_BATCH,
         text_forms=connection.vendor == "sqlite",
         context=eval_context(now or clock.now()),
+        hold=HOLD_BATCHES,
     )
     failure: str | None = None
     deferred: list[EventItem] = []
