@@ -52,8 +52,7 @@ EventItem = tuple[str, str, tuple[Any, ...]]
 
 
 # A case the reader evaluated: its item, its ``derived.stored_row`` (with case id 0: the writer
-# knows the id), its local day of receipt (an ordinal), and its events as the file gave them
-# (duplicates too).
+# knows the id), its local day of receipt (an ordinal), and its events, each once.
 WholeCase = tuple[CaseItem, list[Any], int, list[EventItem]]
 
 
@@ -64,6 +63,7 @@ class Batch(NamedTuple):
     cases: list[CaseItem]
     events: list[EventItem]
     whole: list[WholeCase]
+    repeated: int  # events a held case was given again (same id): duplicates, not sent
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,7 @@ class _Reading:
         self.closing: list[_Held] = []  # delivered in this batch: sent at the end of the next one
         self.due: list[_Held] = []  # delivered in the batch before: sent at the end of this one
         self.batches = 0  # batches put so far
+        self.repeated = 0  # events given again for a held case since the last batch
 
     def run(self, path: str, source: str, batch: int, out: Any) -> None:
         """Put a batch for every ``batch`` rows of this part's (the other parts' are parsed only
@@ -267,7 +268,7 @@ class _Reading:
 
     @staticmethod
     def _empty() -> Batch:
-        return Batch(0, [], [], [], [], [])
+        return Batch(0, [], [], [], [], [], 0)
 
     def _take(self, where: str, raw: dict[str, Any], batch: Batch) -> None:
         try:
@@ -289,9 +290,11 @@ class _Reading:
         if held is None:
             batch.events.append(event)
             return
+        if record.external_id in held.seen:
+            self.repeated += 1
+            return
+        held.seen[record.external_id] = record
         held.events.append(event)
-        if record.external_id not in held.seen:
-            held.seen[record.external_id] = record
         if record.kind is EventKind.DELIVERED and not held.closed:
             held.closed = True
             self.closing.append(held)
@@ -321,7 +324,8 @@ class _Reading:
             else:
                 common[record.unit_id].append((held, case))
         self._send_common(common, batch)
-        return batch._replace(rows=rows)
+        repeated, self.repeated = self.repeated, 0
+        return batch._replace(rows=rows, repeated=repeated)
 
     def _send_common(self, common: dict[int, list[tuple[_Held, CommonCase]]], batch: Batch) -> None:
         """Evaluate the common cases in bulk, a calendar at a time (most units share one)."""

@@ -232,6 +232,7 @@ def cases_ingest_file(
                             break
                         item = unpack(got)
                         report.rejected.extend(Rejection(*r) for r in item.unreadable + item.rejected)
+                        report.duplicates += item.repeated
                         later, ids = _store_items(
                             actor,
                             item.cases,
@@ -491,20 +492,30 @@ def _store_items(
     """Store one batch (its records as ``pipeline`` tuples) in the caller's transaction; return the
     events held back and the ids of the cases it touched (for the caller to recompute).
 
-    A ``WholeCase`` (a file reader's evaluated case) is stored with its derived fields and is not
-    touched, unless they may be wrong: the case was stored before, one of its events was (or was
-    given twice, for another case too), or an event of it came by another way."""
+    A ``WholeCase`` (a file reader's evaluated case, its events given once each) is stored with its
+    derived fields and is not touched, unless they may be wrong: the case was stored before, one of
+    its events was (for another case), or an event of it came by another way."""
     # ``now`` is the clock deadlines are judged by: the present, or a replay's simulated moment.
     now = now or clock.now()
     instant = _instant_adapter()
     case_rows: dict[tuple[str, str], tuple[Any, ...]] = {}
-    event_items: dict[tuple[str, str], EventItem] = {}
     for _where, row in cases:
         key = (row[0], row[1])
         if key in case_rows:
             report.duplicates += 1  # the same record twice in one batch
             continue
         case_rows[key] = row
+    evaluated: dict[tuple[str, str], WholeCase] = {}
+    for whole_case in whole:
+        row = whole_case[0][1]
+        key = (row[0], row[1])
+        if key in case_rows:  # given again in the batch: its events go the general way
+            report.duplicates += 1
+            events = [*events, *whole_case[3]]
+        else:
+            case_rows[key] = row
+            evaluated[key] = whole_case
+    event_items: dict[tuple[str, str], EventItem] = {}
     for item in events:
         row = item[2]
         key = (row[0], row[1])
@@ -512,27 +523,6 @@ def _store_items(
             report.duplicates += 1
             continue
         event_items[key] = item
-    evaluated: dict[tuple[str, str], WholeCase] = {}
-    owner: dict[tuple[str, str], tuple[str, str]] = {}  # an evaluated case's event → the case
-    doubtful: set[tuple[str, str]] = set()
-    for whole_case in whole:
-        row = whole_case[0][1]
-        case_key = (row[0], row[1])
-        if case_key in case_rows:
-            report.duplicates += 1
-        else:
-            case_rows[case_key] = row
-            evaluated[case_key] = whole_case
-        for item in whole_case[3]:
-            event_row = item[2]
-            key = (event_row[0], event_row[1])
-            if key in event_items:
-                report.duplicates += 1
-                if owner.get(key) != case_key:
-                    doubtful.add(case_key)  # it holds an event stored for another case
-                continue
-            event_items[key] = item
-            owner[key] = case_key
 
     # New cases are inserted unless stored already (the unique key decides, with no look-up first);
     # the ids of those stored before, and of the cases of the other events, are looked up.
@@ -566,26 +556,28 @@ def _store_items(
             cursor.execute(f"SELECT id, source, external_id FROM {table} WHERE id > %s", [before])
             added = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
     new_cases = [row for key, row in case_rows.items() if key in added and key not in evaluated]
-    new_evaluated = [case_rows[key] for key in evaluated if key in added]
-    for key in case_rows.keys() - added.keys():
-        report.duplicates += 1
-        doubtful.add(key)
+    new_evaluated = [key for key in evaluated if key in added]
+    report.duplicates += len(case_rows.keys() - added.keys())
     report.accepted_cases += len(new_cases) + len(new_evaluated)
     existing_cases = _existing(
-        Case, ({(item[2][0], item[1]) for item in event_items.values()} | case_rows.keys()) - added.keys()
+        Case,
+        ({(item[2][0], item[1]) for item in event_items.values()} | evaluated.keys()) - added.keys(),
     )
     existing_cases.update(added)
 
-    new_events: list[tuple[Any, ...]] = []
     received = instant(now)
     prep = CaseEvent._meta.get_field("detail").get_db_prep_save
+    new_events: list[tuple[Any, ...]] = []
+    for key, whole_case in evaluated.items():
+        evaluated_id = existing_cases[key]
+        for _where, _case, row in whole_case[3]:
+            detail = row[5] if isinstance(row[5], str) else prep(row[5], connection)
+            new_events.append((evaluated_id, *row[:5], detail, received))
+    vouched = {existing_cases[key] for key in new_evaluated}
     deferred: list[EventItem] = []
-    for key, item in event_items.items():
+    for item in event_items.values():
         where, case_external_id, row = item
-        case_key = (row[0], case_external_id)
-        if case_key in evaluated and key not in owner:
-            doubtful.add(case_key)  # an event of it the reader did not evaluate
-        case_id = existing_cases.get(case_key)
+        case_id = existing_cases.get((row[0], case_external_id))
         if case_id is None:
             if defer:
                 deferred.append(item)
@@ -598,31 +590,29 @@ def _store_items(
                     )
                 )
             continue
+        vouched.discard(case_id)  # an event of it the reader did not evaluate
         detail = row[5] if isinstance(row[5], str) else prep(row[5], connection)
         new_events.append((case_id, *row[:5], detail, received))
     # In key order: a batch's events belong to the cases of recent weeks, and inserted in file (time)
-    # order they would hop across both indexes' pages, inserted sorted they walk them once.
+    # order they would hop across both indexes' pages, inserted sorted they walk them once. An event
+    # given twice in the batch, or stored before, is not inserted (the first in this order is).
     new_events.sort(key=itemgetter(1, 2))
     stored = _insert_events(new_events)
     if len(stored) < len(new_events):
-        kept = {(row[1], row[2]) for row in stored}
+        kept = {id(row) for row in stored}
         for row in new_events:
-            key = (row[1], row[2])
-            if key not in kept:
-                report.duplicates += 1  # stored before
-                if key in owner:
-                    doubtful.add(owner[key])
+            if id(row) not in kept:
+                report.duplicates += 1
+                vouched.discard(row[0])  # it holds an event stored for another case
         new_events = stored
     report.accepted_events += len(new_events)
 
-    vouched = {existing_cases[(row[0], row[1])] for row in new_evaluated if (row[0], row[1]) not in doubtful}
-    touched = {existing_cases[(row[0], row[1])] for row in new_cases + new_evaluated}
+    touched = {existing_cases[(row[0], row[1])] for row in new_cases}
+    touched.update(existing_cases[key] for key in new_evaluated)
     touched.update(row[0] for row in new_events)
     touched -= vouched
     if new_evaluated:
-        _store_evaluated(
-            [(existing_cases[(row[0], row[1])], evaluated[(row[0], row[1])]) for row in new_evaluated]
-        )
+        _store_evaluated([(existing_cases[key], evaluated[key]) for key in new_evaluated])
     if new_cases or new_evaluated or new_events:
         batch = ImportBatch.objects.create(
             source=label[:200],
@@ -631,7 +621,8 @@ def _store_items(
             accepted=len(new_cases) + len(new_evaluated) + len(new_events),
             digest=digest(
                 sorted(
-                    [f"c:{row[0]}:{row[1]}" for row in new_cases + new_evaluated]
+                    [f"c:{row[0]}:{row[1]}" for row in new_cases]
+                    + [f"c:{source}:{external_id}" for source, external_id in new_evaluated]
                     + [f"e:{row[1]}:{row[2]}" for row in new_events]
                 )
             ),
@@ -663,7 +654,13 @@ def _insert_events(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         # Some were stored before (or the backend does not count): the rows above the mark say which.
         cursor.execute(f"SELECT case_id, source, external_id FROM {table} WHERE id > %s", [before])
         inserted = set(cursor.fetchall())
-    return [row for row in rows if (row[0], row[1], row[2]) in inserted]
+    stored = []
+    for row in rows:
+        key = (row[0], row[1], row[2])
+        if key in inserted:
+            inserted.discard(key)  # of rows alike, the first was inserted
+            stored.append(row)
+    return stored
 
 
 def _store_evaluated(cases: list[tuple[int, WholeCase]]) -> None:
