@@ -48,10 +48,12 @@ class Reader:
     tickets: 10.0 s → 9.2 s on two cores).
 
     With ``parts`` > 1, that many processes share the file, each called with ``part`` (its index,
-    the number of parts) as well: batch k of the file is part k mod ``parts``'s, and each part puts
-    its batches in file order, one for each of its batch numbers up to its last (an empty batch
-    where the file had only blank lines). ``get`` takes them in turn, so the batches come in file
-    order; a part that has put None is done, and the rest come from the others."""
+    the number of parts) as well, and ``get`` takes their batches in turn; a part that has put None
+    is done, and the rest come from the others. How the parts share the file is the target's: the
+    hotline's reader gives batch k of the file to part k mod ``parts``, each part putting one batch
+    for each of its batch numbers up to its last (an empty batch where the file had only blank
+    lines), so the batches come in file order; the case reader shares the file by case, where the
+    order between parts does not matter."""
 
     def __init__(self, target: Callable[..., None], *, parts: int = 1, nice: int = 0, **kwargs: Any) -> None:
         context = multiprocessing.get_context("spawn")  # no forked copy of Django's connections
