@@ -51,7 +51,7 @@ class _Node:
         self.case, self.index, self.limit, self.start, self.end = case, index, limit, start, end
         self.due = self.allowed = self.used = 0
         self.provisional = False
-        self.after: list[int] = []  # due soon, breaker (a running node)
+        self.after: list[int] = []  # a running node's due-soon and breaker instants
 
 
 def derive_common(
@@ -117,27 +117,26 @@ def _measure(nodes: list[_Node], calendar: WorkCalendar, now: float) -> None:
         if node.limit.unit is LimitUnit.NATURAL_HOURS:
             node.allowed = max(node.due - node.start, 1)
             node.used = max((whole_now if node.end is None else node.end) - node.start, 0)
-    # A running node's alert instants: when its used share reaches due-soon and passes the breaker.
-    pending: list[tuple[_Node, int]] = []
+    # A running node's alert instants: when its used share reaches due-soon and passes the breaker
+    # (at its start when that is no time at all).
+    pending: list[tuple[_Node, int, int]] = []  # (node, which instant, office seconds from its start)
     for node in nodes:
         if node.end is not None:
             continue
-        for seconds in (round(node.allowed * DUE_SOON_SHARE), round(node.allowed * BREAKER_SHARE) + 1):
+        node.after = [node.start, node.start]
+        for which, seconds in enumerate(
+            (round(node.allowed * DUE_SOON_SHARE), round(node.allowed * BREAKER_SHARE) + 1)
+        ):
             if node.limit.unit is LimitUnit.NATURAL_HOURS:
-                node.after.append(node.start + seconds)
-            elif seconds <= 0:
-                node.after.append(node.start)
-            else:
-                node.after.append(-1)
-                pending.append((node, seconds))
+                node.after[which] = node.start + seconds
+            elif seconds > 0:
+                pending.append((node, which, seconds))
     if pending:
         due, _ = calendar.due_after_working_seconds_bulk(
-            np.array([n.start for n, _ in pending]), np.array([s for _, s in pending])
+            np.array([n.start for n, _, _ in pending]), np.array([s for _, _, s in pending])
         )
-        slots = iter(due.tolist())
-        for node in nodes:
-            if node.after:
-                node.after = [next(slots) if at == -1 else at for at in node.after]
+        for (node, which, _), at in zip(pending, due.tolist(), strict=True):
+            node.after[which] = at
 
 
 def _values(case: CommonCase, nodes: list[_Node | None], now: float) -> tuple[object, ...]:
