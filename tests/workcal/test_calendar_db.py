@@ -11,9 +11,10 @@ from django.test import TestCase
 
 from kaoping.core.errors import KaopingError
 from kaoping.evidence.models import EvidenceEntry
+from kaoping.org.models import Unit
 from kaoping.workcal.calendar import SHANGHAI
 from kaoping.workcal.models import CalendarDay, CalendarYear
-from kaoping.workcal.selectors import get_calendar
+from kaoping.workcal.selectors import get_calendar, unit_calendars
 from kaoping.workcal.services import calendar_import_file, calendar_seed_from_package, office_hours_set
 from kaoping.workcal.signals import calendar_changed
 from tests.workcal.official import MAKE_UP_2025, MAKE_UP_2026, OFF_2025, OFF_2026
@@ -135,6 +136,19 @@ def test_office_hours_per_centre(calendar_db, org):
         office_hours_set(actor=org.admin, unit=org.window_a, sessions="08:30-12:00")
     with pytest.raises(KaopingError, match="ends before it starts"):
         office_hours_set(actor=org.admin, unit=org.centre, sessions="12:00-08:30")
+
+
+def test_every_units_calendar_in_one_look_at_office_hours(calendar_db, org, django_assert_max_num_queries):
+    office_hours_set(actor=org.admin, unit=org.centre, sessions="08:30-12:00, 14:00-17:30")
+    units = list(Unit.objects.all())
+    unit_calendars(units)  # builds the calendars, which are then cached
+    with django_assert_max_num_queries(1):
+        calendars = unit_calendars(units)
+    assert len(units) > 3
+    for unit in units:
+        assert calendars[unit.pk].office_hours == get_calendar(unit=unit).office_hours
+    assert str(calendars[org.window_a.pk].office_hours) == "08:30-12:00,14:00-17:30"
+    assert calendars[org.region.pk].office_hours == get_calendar().office_hours  # above the centre
 
 
 def test_seeded_days_carry_their_chinese_names(calendar_db):

@@ -19,7 +19,7 @@ from kaoping.core import clock
 from kaoping.org.models import Unit
 from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.limits import Limit
-from kaoping.workcal.selectors import get_calendar
+from kaoping.workcal.selectors import get_calendar, unit_calendars
 
 
 def events_of(case_ids: list[int]) -> dict[int, list[Event]]:
@@ -93,7 +93,6 @@ def custom_limits(matter_ids: Iterable[int]) -> dict[int, dict[str, Limit]]:
 
 def eval_context(now: dt.datetime) -> EvalContext:
     """Every matter's limits and every unit's calendar, for a file reader to evaluate cases with."""
-    calendars = Calendars()
     matters = list(Matter.objects.all())
     return EvalContext(
         now=now,
@@ -101,7 +100,7 @@ def eval_context(now: dt.datetime) -> EvalContext:
         base_limits=node_limits(),
         handling={m.pk: m.handling_limit for m in matters},
         custom=dict(custom_limits(m.pk for m in matters)),
-        calendars={unit.pk: calendars.of(unit) for unit in Unit.objects.all()},
+        calendars=unit_calendars(Unit.objects.only("pk", "path")),
     )
 
 
