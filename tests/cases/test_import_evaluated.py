@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from kaoping.cases import derived, services
 from kaoping.cases.models import Case, CaseStatus, WarningKind
 from kaoping.cases.services import cases_ingest, cases_ingest_file, cases_recompute
-from tests.cases.test_import_file import NOW, _outcome, _stored
+from tests.cases.test_import_file import NOW, _outcome, _stored, extension
 from tests.cases.test_ingest import case, event, matters  # noqa: F401  (matters is a fixture)
 
 
@@ -38,18 +38,7 @@ def _lifecycle(n: int) -> list[dict[str, Any]]:
         )
         records.append(event(f"{cid}/p2", "pause_ended", f"2026-03-0{day}T15:00", case_id=cid))
     if n % 8 == 5:
-        records.append(
-            event(
-                f"{cid}/x",
-                "extension_granted",
-                f"2026-03-0{day}T11:00",
-                case_id=cid,
-                node="handling",
-                limit="5 wd",
-                reason="专家评审",
-                approver="王主任",
-            )
-        )
+        records.append(extension(cid, day))
     if n % 9 != 4:  # C4, C13 … stay open: handled, not delivered
         records.append(event(f"{cid}/c", "handled", f"2026-03-0{day + 1}T15:{10 + n:02d}", case_id=cid))
     if n % 9 not in (4, 8):

@@ -28,6 +28,20 @@ from tests.cases.test_ingest import at, case, event, matters  # noqa: F401  (mat
 NOW = at("2026-03-06T10:00")
 
 
+def extension(cid: str, day: int) -> dict[str, Any]:
+    """An approved extension of the case's handling to 5 working days, on day ``day`` of March."""
+    return event(
+        f"{cid}/x",
+        "extension_granted",
+        f"2026-03-0{day}T11:00",
+        case_id=cid,
+        node="handling",
+        limit="5 wd",
+        reason="专家评审",
+        approver="王主任",
+    )
+
+
 def _records() -> list[dict[str, Any]]:
     """Cases over a week with every fault the simulator makes, and rows to reject."""
     records: list[dict[str, Any]] = []
@@ -67,18 +81,7 @@ def _records() -> list[dict[str, Any]]:
             )
             late.append(event(f"{cid}/p2", "pause_ended", f"2026-03-0{day + 1}T10:00", case_id=cid))
         if n % 8 == 5:
-            records.append(
-                event(
-                    f"{cid}/x",
-                    "extension_granted",
-                    f"2026-03-0{day}T11:00",
-                    case_id=cid,
-                    node="handling",
-                    limit="5 wd",
-                    reason="专家评审",
-                    approver="王主任",
-                )
-            )
+            records.append(extension(cid, day))
     records += [
         case("BAD1", matter="NO-SUCH"),
         event("BAD2", "accepted", "2026-03-02T10:00", case_id="C0") | {"at": "2026-03-02T10:00"},
