@@ -145,6 +145,25 @@ def test_rejected_rows_are_reported_while_valid_ones_land(matters):
     assert sorted(Case.objects.values_list("external_id", flat=True)) == ["C1", "C6"]
 
 
+def test_an_instant_outside_the_calendar_is_refused(matters):
+    """A deadline cannot be worked out before the calendar's first year: the record is refused with
+    its field, rather than failing the batch (or a file import) when the case is evaluated."""
+    report = ingest(
+        case("C1"),
+        case("C2", received_at="1999-06-01T09:00:00+08:00"),
+        event("e1", "arrived", "1999-06-01T09:00", case_id="C1"),
+        event("e2", "arrived", "2026-03-02T09:00", case_id="C1"),
+    )
+    reasons = {r.where: r.reason for r in report.rejected}
+    assert sorted(reasons) == ["line 2", "line 3"]
+    assert reasons["line 2"].startswith(
+        "received_at: 1999-06-01T09:00:00+08:00 is outside the working-time calendar's span (2000–"
+    )
+    assert reasons["line 3"].startswith("at: 1999-06-01T09:00:00+08:00 is outside")
+    assert list(Case.objects.values_list("external_id", flat=True)) == ["C1"]
+    assert list(CaseEvent.objects.values_list("external_id", flat=True)) == ["e2"]
+
+
 def test_an_event_before_its_case(matters):
     api = ingest(event("e1", "arrived", "2026-03-02T09:00", case_id="C9"), orphans="reject")
     assert "no case 'C9'" in api.rejected[0].reason

@@ -61,6 +61,8 @@ class Lookups:
     matters: Mapping[str, tuple[int, int, tuple[str, ...]]]  # code → (id, owner unit id, channels)
     units: Mapping[str, int]  # code → id
     staff: Mapping[str, int]  # employee number → id
+    # The working-time calendar's span: an instant outside it cannot be timed (None: not checked).
+    span: tuple[dt.datetime, dt.datetime] | None = None  # [first, end)
 
 
 def _text(record: Mapping[str, Any], name: str, *, required: bool = True, limit: int = MAX_ID) -> str:
@@ -114,7 +116,7 @@ def validate(record: Mapping[str, Any], lookups: Lookups) -> CaseRecord | EventR
     if kind == "case":
         return _case(record, lookups)
     if kind == "event":
-        return _event(record)
+        return _event(record, lookups)
     raise RecordError("type", f"{kind!r} is not 'case' or 'event'")
 
 
@@ -141,7 +143,7 @@ def _case(record: Mapping[str, Any], lookups: Lookups) -> CaseRecord:
         staff_id=lookups.staff[staff_code] if staff_code else None,
         channel=channel,
         applicant_kind=_choice(record, "applicant_kind", APPLICANT_KINDS),
-        received_at=parse_instant(record.get("received_at"), "received_at"),
+        received_at=_within(parse_instant(record.get("received_at"), "received_at"), "received_at", lookups),
         applicant_name=_text(record, "applicant_name", required=False, limit=100),
         applicant_phone=_text(record, "applicant_phone", required=False, limit=30),
         applicant_id_number=_text(record, "applicant_id_number", required=False, limit=30),
@@ -151,7 +153,18 @@ def _case(record: Mapping[str, Any], lookups: Lookups) -> CaseRecord:
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
 
 
-def _event(record: Mapping[str, Any]) -> EventRecord:
+def _within(instant: dt.datetime, name: str, lookups: Lookups) -> dt.datetime:
+    span = lookups.span
+    if span is not None and not span[0] <= instant < span[1]:
+        raise RecordError(
+            name,
+            f"{instant.isoformat()} is outside the working-time calendar's span "
+            f"({span[0].year}–{span[1].year - 1})",
+        )
+    return instant
+
+
+def _event(record: Mapping[str, Any], lookups: Lookups) -> EventRecord:
     raw_kind = _text(record, "event")
     kind = _EVENT_KINDS.get(raw_kind)
     if kind is None:
@@ -174,7 +187,7 @@ def _event(record: Mapping[str, Any]) -> EventRecord:
         external_id=_text(record, "id", limit=120),
         case_external_id=_text(record, "case"),
         kind=kind,
-        at=parse_instant(record.get("at"), "at"),
+        at=_within(parse_instant(record.get("at"), "at"), "at", lookups),
         node=node,
         detail=detail,
     )

@@ -54,6 +54,7 @@ from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.org.models import Staff, Unit
+from kaoping.workcal.selectors import get_calendar
 
 BATCH = 2000
 READERS = 2  # processes reading a case file, each its share of the cases (pipeline.read_file)
@@ -86,7 +87,8 @@ class IngestReport:
 
 
 def load_lookups(user: User | None = None) -> Lookups:
-    """Codes to ids; with a user, only the units in that user's scope are known."""
+    """Codes to ids; with a user, only the units in that user's scope are known. Instants must fall
+    in the working-time calendar's span, or their deadlines could not be worked out."""
     matters = {
         code: (pk, owner, tuple(channels))
         for pk, code, owner, channels in Matter.objects.values_list("pk", "code", "owner_id", "channels")
@@ -94,7 +96,13 @@ def load_lookups(user: User | None = None) -> Lookups:
     units_qs = Unit.objects.all() if user is None else Unit.objects.filter(unit_scope_q(user))
     units = dict(units_qs.values_list("code", "pk"))
     staff = dict(Staff.objects.values_list("employee_no", "pk"))
-    return Lookups(matters=matters, units=units, staff=staff)
+    calendar = get_calendar()
+    zone = clock.local_zone()
+    span = (
+        dt.datetime(calendar.first_year, 1, 1, tzinfo=zone),
+        dt.datetime(calendar.last_year + 1, 1, 1, tzinfo=zone),
+    )
+    return Lookups(matters=matters, units=units, staff=staff, span=span)
 
 
 def cases_ingest(
