@@ -1,5 +1,6 @@
 """The reader process of the file imports (``core.bulk.Reader``): its batches in order, and a clear
-message instead of a hang when it dies without saying so. The SQLite text of an instant."""
+message instead of a hang when it dies without saying so. The SQLite text of an instant. Inserting
+many rows at once."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaoping.core.bulk import Reader, sqlite_epoch, sqlite_instant
+from kaoping.core.bulk import INSERT_ROWS, Reader, insert_rows, sqlite_epoch, sqlite_instant
 
 
 def _reads(rows: list[str], out: Any) -> None:
@@ -94,3 +97,19 @@ def test_readers_can_run_at_a_lower_priority() -> None:
 def test_sqlite_epoch_is_the_text_of_that_instant(epoch: int) -> None:
     assert sqlite_epoch(epoch) == sqlite_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))
     assert sqlite_epoch(epoch) == sqlite_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))  # remembered day
+
+
+@pytest.mark.django_db
+def test_insert_rows_inserts_every_row_over_several_statements_and_counts_the_new_ones() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bulk_probe (n integer NOT NULL UNIQUE, label varchar(20) NOT NULL)")
+    rows = [(n, f"row {n}") for n in range(2 * INSERT_ROWS + 7)]  # two full statements and a short one
+    assert insert_rows("bulk_probe", ("n", "label"), rows) == len(rows)
+    again = [(n, f"again {n}") for n in range(INSERT_ROWS - 3, 3 * INSERT_ROWS)]
+    new = 3 * INSERT_ROWS - len(rows)
+    assert insert_rows("bulk_probe", ("n", "label"), again, conflict="ON CONFLICT (n) DO NOTHING") == new
+    assert insert_rows("bulk_probe", ("n", "label"), []) == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n, label FROM bulk_probe ORDER BY n")
+        stored = cursor.fetchall()
+    assert stored == rows + again[len(again) - new :]

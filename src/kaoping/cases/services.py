@@ -48,7 +48,7 @@ from kaoping.cases.pipeline import (
 )
 from kaoping.catalog.models import Matter, node_limits
 from kaoping.core import clock
-from kaoping.core.bulk import Reader, sqlite_instant_or_none
+from kaoping.core.bulk import Reader, insert_rows, sqlite_instant_or_none
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
@@ -459,23 +459,13 @@ EVENT_COLUMNS = ("case_id", "source", "external_id", "kind", "at", "node", "deta
 
 def _insert(
     table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, unless: tuple[str, ...] = ()
-) -> int | None:
-    """One prepared INSERT run over all rows (executemany): bulk_create's model instances and SQL
-    compilation were a third of an import's time. With ``unless`` (the columns of a unique
-    constraint), a row that would repeat a stored one is skipped. Returns the number of rows
-    inserted where the backend counts them over an executemany (SQLite), else None."""
-    if not rows:
-        return 0
+) -> int:
+    """Insert the rows (``core.bulk.insert_rows``: bulk_create's model instances and SQL compilation
+    were a third of an import's time). With ``unless`` (the columns of a unique constraint), a row
+    that would repeat a stored one is skipped. Returns the number of rows inserted."""
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    if unless:
-        sql += f" ON CONFLICT ({', '.join(quote(c) for c in unless)}) DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-        return int(cursor.rowcount) if connection.vendor == "sqlite" else None
+    conflict = f"ON CONFLICT ({', '.join(quote(c) for c in unless)}) DO NOTHING" if unless else ""
+    return insert_rows(table, columns, rows, conflict=conflict)
 
 
 def _instant_adapter() -> Any:
@@ -659,7 +649,7 @@ def _insert_events(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             rows
         ):
             return rows
-        # Some were stored before (or the backend does not count): the rows above the mark say which.
+        # Some were stored before: the rows above the mark say which.
         cursor.execute(f"SELECT case_id, source, external_id FROM {table} WHERE id > %s", [before])
         inserted = set(cursor.fetchall())
     stored = []

@@ -1,5 +1,6 @@
 """Helpers for bulk work (file imports) that are not about any one kind of record: pausing the
-cyclic garbage collector, and the reader process that reads a file while the importer writes."""
+cyclic garbage collector, the reader process that reads a file while the importer writes, and
+inserting many rows at once."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import gc
 import multiprocessing
 import os
 import queue
-from collections.abc import Callable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +117,50 @@ def batch_owner(part: tuple[int, int], size: int) -> Callable[[int], bool]:
     """Whether row number n is in one of ``part``'s batches, batches being ``size`` numbers each."""
     index, parts = part
     return lambda number: (number // size) % parts == index
+
+
+# Rows per INSERT statement at most: beyond a few hundred the statement's size gains nothing.
+INSERT_ROWS = 500
+
+
+def insert_rows(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, conflict: str = ""
+) -> int:
+    """Insert ``rows`` with multi-row INSERT statements (up to ``INSERT_ROWS`` rows each) in the
+    current transaction; return how many rows went in. ``conflict`` is appended to each statement
+    (``ON CONFLICT (...) DO NOTHING``, say: then rows that would repeat a stored one are not counted).
+
+    On SQLite this runs on the driver's own cursor: ``executemany`` steps one statement per row, and
+    Django's cursor rewrites a statement's placeholders with a regular expression on every call;
+    together that was half the time of inserting a million cases' events."""
+    from django.db import connection
+
+    if not rows:
+        return 0
+    sqlite = connection.vendor == "sqlite"
+    mark = "?" if sqlite else "%s"
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    one = f"({', '.join([mark] * len(columns))})"
+    connection.ensure_connection()
+    # Bound parameters per statement at most: SQLite's compiled-in limit (999 before 3.32), or
+    # PostgreSQL's protocol limit.
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if sqlite else 65535
+    per = max(1, min(INSERT_ROWS, limit // len(columns)))
+    full = f"{head}{', '.join([one] * per)} {conflict}"
+    inserted = 0
+    with connection.cursor() as wrapper:
+        cursor = connection.connection.cursor() if sqlite else wrapper
+        try:
+            for start in range(0, len(rows), per):
+                chunk = rows[start : start + per]
+                sql = full if len(chunk) == per else f"{head}{', '.join([one] * len(chunk))} {conflict}"
+                cursor.execute(sql, tuple(chain.from_iterable(chunk)))
+                inserted += cursor.rowcount
+        finally:
+            if sqlite:
+                cursor.close()
+    return inserted
 
 
 def readable_sqlite_file() -> str | None:
