@@ -6,7 +6,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from kaoping.cases.ingest import Lookups, RecordError, _within
 from kaoping.cases.models import Case, CaseEvent, CaseWarning
 from kaoping.cases.services import cases_ingest, cases_sweep, warning_acknowledge
 from kaoping.catalog.services import matter_create
@@ -221,3 +224,37 @@ def test_a_handled_case_still_warns_when_its_result_is_not_delivered_in_24_hours
         ("result_delivery", "due_soon"),
         ("result_delivery", "overdue"),
     }
+
+
+_SPAN = (
+    dt.datetime(2000, 1, 1, tzinfo=SHANGHAI),
+    dt.datetime(2057, 1, 1, tzinfo=SHANGHAI),
+)
+
+
+@given(
+    instant=st.datetimes(
+        min_value=dt.datetime(1998, 1, 1),  # noqa: DTZ001 (hypothesis bounds are naive)
+        max_value=dt.datetime(2059, 12, 31),  # noqa: DTZ001
+        timezones=st.sampled_from([dt.timezone(dt.timedelta(hours=h)) for h in (-23, -12, -5, 0, 8, 14, 23)]),
+    ).filter(lambda value: value.tzinfo is not None),
+    near_an_edge=st.booleans(),
+    shift=st.integers(min_value=-50 * 3600, max_value=50 * 3600),
+)
+def test_an_instant_is_within_the_calendar_span_exactly_when_it_lies_in_it(
+    instant: dt.datetime, near_an_edge: bool, shift: int
+) -> None:
+    """``_within`` decides most instants by their year alone; its answer is still the exact one,
+    whatever the offset and however near an end of the span (both ends tried, to the second)."""
+    if near_an_edge:
+        edge = _SPAN[shift % 2]
+        instant = (edge + dt.timedelta(seconds=shift)).astimezone(instant.tzinfo)
+    lookups = Lookups(matters={}, units={}, staff={}, span=_SPAN)
+    inside = _SPAN[0] <= instant < _SPAN[1]
+    try:
+        assert _within(instant, "at", lookups) is instant
+        accepted = True
+    except RecordError as exc:
+        assert exc.field == "at"
+        accepted = False
+    assert accepted == inside

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -591,10 +590,9 @@ def _store_items(
         vouched.discard(case_id)  # an event of it the reader did not evaluate
         detail = row[5] if isinstance(row[5], str) else prep(row[5], connection)
         new_events.append((case_id, *row[:5], detail, received))
-    # In key order: a batch's events belong to the cases of recent weeks, and inserted in file (time)
-    # order they would hop across both indexes' pages, inserted sorted they walk them once. An event
-    # given twice in the batch, or stored before, is not inserted (the first in this order is).
-    new_events.sort(key=itemgetter(1, 2))
+    # Not sorted first: the readers send a case with its events, so they come nearly in the order of
+    # both indexes already. An event given twice in the batch, or stored before, is not inserted
+    # (the first in this order is).
     stored = _insert_events(new_events)
     if len(stored) < len(new_events):
         kept = {id(row) for row in stored}
