@@ -6,6 +6,7 @@ came after the case was sent) are recomputed at the end."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from pathlib import Path
@@ -47,12 +48,14 @@ def _lifecycle(n: int) -> list[dict[str, Any]]:
 
 
 def _file_records() -> list[dict[str, Any]]:
-    """Interleaved lifecycles with the faults a real feed has."""
+    """Interleaved lifecycles with the faults a real feed has, in two waves (as the days of a feed:
+    two readers share a file by its halves, and a case whose events cross the cut is recomputed)."""
     lifecycles = [_lifecycle(n) for n in range(30)]
     records: list[dict[str, Any]] = []
     late: list[dict[str, Any]] = []
-    for step in range(8):
-        for n, lifecycle in enumerate(lifecycles):
+    for wave, step in itertools.product((range(15), range(15, 30)), range(8)):
+        for n in wave:
+            lifecycle = lifecycles[n]
             if step < len(lifecycle):
                 records.append(lifecycle[step])
                 if step == 2 and n % 4 == 0:

@@ -63,7 +63,7 @@ class Batch(NamedTuple):
     cases: list[CaseItem]
     events: list[EventItem]
     whole: list[WholeCase]
-    repeated: int  # events a held case was given again (same id): duplicates, not sent
+    repeated: int  # held cases, and events of them, given again (same id): duplicates, not sent
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ class _Reading:
         self.closing: list[_Held] = []  # delivered in this batch: sent at the end of the next one
         self.due: list[_Held] = []  # delivered in the batch before: sent at the end of this one
         self.batches = 0  # batches put so far
-        self.repeated = 0  # events given again for a held case since the last batch
+        self.repeated = 0  # held cases and their events given again since the last batch
 
     def run(self, path: str, source: str, batch: int, out: Any) -> None:
         """Put a batch for every ``batch`` rows of this part's (the other parts' are parsed only
@@ -280,7 +280,9 @@ class _Reading:
             item = case_item(where, record, self.instant)
             key = (record.source, record.external_id)
             if key in self.held:
-                batch.cases.append(item)  # a repeated case goes the general way (a duplicate)
+                # Given again while held: a duplicate, as the API path counts it. Sent the general
+                # way it would be stored before the held case, the first given.
+                self.repeated += 1
             else:
                 self.held[key] = _Held(record, item, self.batches)
             return
