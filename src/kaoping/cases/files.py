@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from zlib import crc32
 
 import orjson
 
@@ -58,20 +59,25 @@ def read_numbered_rows(
     gbt_fields: Mapping[str, str] = GBT_CASE_FIELDS,
     from_gbt: Callable[..., dict[str, Any]] = from_gbt,
     keep: Callable[[int], bool] | None = None,
-    keep_record: Callable[[dict[str, Any]], bool] | None = None,
+    by_case: tuple[int, int] | None = None,
 ) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
     """``read_rows`` with each row's number (its line, or its sheet row) first. With ``keep``, only
-    the rows whose number it accepts; a JSON line left out is not even parsed. With
-    ``keep_record``, only the readable rows whose raw record it accepts (and all unreadable ones).
-    Several reader processes share a file these ways."""
+    the rows whose number it accepts; a JSON line left out is not even parsed. With ``by_case``
+    (index, parts), only the part's share of a case file's records: those whose case (a case's own
+    id, an event's ``case``) hashes to it, so a case and its events are read by one part; a JSON line
+    whose case is plain in its bytes (almost always) is not parsed when it is another part's. Each
+    unreadable row is one part's too. Several reader processes share a file these ways."""
     kind = detect_format(path, what)
     if not path.exists():
         raise KaopingError(ErrorCode.BAD_FILE, what=what, where=str(path), why="does not exist")
-    rows = {"jsonl": _jsonl, "csv": _csv, "xlsx": _xlsx}[kind](path, keep)
+    if kind == "jsonl":
+        rows = _jsonl(path, keep, by_case)
+    else:
+        rows = {"csv": _csv, "xlsx": _xlsx}[kind](path, keep)
+        if by_case is not None:
+            rows = _shared(rows, *by_case)
     for number, where, record, error in rows:
         if record is not None:
-            if keep_record is not None and not keep_record(record):
-                continue
             record = _normalise(record, source, gbt_fields, from_gbt)
         yield number, where, record, error
 
@@ -95,21 +101,63 @@ def _normalise(
     return cleaned
 
 
-def _jsonl(path: Path, keep: Callable[[int], bool] | None) -> Numbered:
+def record_key(record: Mapping[str, Any]) -> bytes:
+    """The case a raw record is about, for sharing a file by case: its own id, or an event's case
+    (a record with GB/T 39046 names is a case)."""
+    name = "case" if record.get("type") == "event" else "id" if "id" in record else "办件编号"
+    value = record.get(name)
+    return b"" if value is None else str(value).strip().encode()
+
+
+def line_key(line: bytes) -> bytes | None:
+    """``record_key`` read from a JSON line's bytes, without parsing it: the text of its "case"
+    value (only events have one), else of its "id"; None when neither is there. Deterministic, so
+    every part decides alike; where it differs from the parsed key (an escape in an id) a case and
+    its events may be read by different parts, which costs a recomputation, not a fault."""
+    at = line.find(b'"case":')
+    if at < 0:
+        at = line.find(b'"id":')
+        if at < 0:
+            return None
+        at += 5
+    else:
+        at += 7
+    start = line.find(b'"', at) + 1
+    end = line.find(b'"', start)
+    return line[start:end].strip() if start and end > 0 else None
+
+
+def _shared(rows: Numbered, index: int, parts: int) -> Numbered:
+    for number, where, record, error in rows:
+        mine = number % parts if record is None else crc32(record_key(record)) % parts
+        if mine == index:
+            yield number, where, record, error
+
+
+def _jsonl(
+    path: Path, keep: Callable[[int], bool] | None, by_case: tuple[int, int] | None = None
+) -> Numbered:
+    index, parts = by_case or (0, 1)
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if (keep is not None and not keep(number)) or not line.strip():
                 continue
-            where = f"line {number}"
+            key = line_key(line) if parts > 1 else None
+            if key is not None and crc32(key) % parts != index:
+                continue  # another part's: not parsed
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                yield number, where, None, f"not valid JSON: {exc}"
+                if key is not None or number % parts == index:
+                    yield number, f"line {number}", None, f"not valid JSON: {exc}"
                 continue
             if not isinstance(record, dict):
-                yield number, where, None, "a line must hold one JSON object"
+                if key is not None or number % parts == index:
+                    yield number, f"line {number}", None, "a line must hold one JSON object"
                 continue
-            yield number, where, record, ""
+            if key is None and parts > 1 and crc32(record_key(record)) % parts != index:
+                continue
+            yield number, f"line {number}", record, ""
 
 
 def _csv(path: Path, keep: Callable[[int], bool] | None) -> Numbered:

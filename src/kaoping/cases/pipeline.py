@@ -26,12 +26,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import marshal
-import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
-from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -205,14 +203,6 @@ def _common(held: _Held, context: EvalContext) -> CommonCase | None:
 TRIP, RESUBMISSION, ONE_TIME_NOTICE = EventKind.TRIP, EventKind.RESUBMISSION, EventKind.ONE_TIME_NOTICE
 
 
-def _owned(part: tuple[int, int], raw: dict[str, Any]) -> bool:
-    """Whether a raw record is the part's: by the case it is about (its own id, or an event's case;
-    a record with GB/T 39046 names is a case), so a case and its events are read by one part."""
-    value = raw.get("case") if raw.get("type") == "event" else raw.get("id", raw.get("办件编号"))
-    key = "" if value is None else str(value).strip()
-    return zlib.crc32(key.encode()) % part[1] == part[0]
-
-
 def unpack(data: bytes | Batch) -> Batch:
     """A batch as a reader put it: marshalled (instants as text), or pickled by the queue."""
     return data if isinstance(data, Batch) else Batch._make(marshal.loads(data))
@@ -247,12 +237,8 @@ class _Reading:
         part = self.part
         rows = 0
         current = self._empty()
-        for number, where, raw, error in read_numbered_rows(
-            Path(path), source=source, keep_record=None if part is None else partial(_owned, part)
-        ):
+        for _number, where, raw, error in read_numbered_rows(Path(path), source=source, by_case=part):
             if raw is None:
-                if part is not None and number % part[1] != part[0]:
-                    continue  # an unreadable row is reported by one part
                 current.unreadable.append((where, "", error))
             else:
                 self._take(where, raw, current)
