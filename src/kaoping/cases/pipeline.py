@@ -50,8 +50,9 @@ EventItem = tuple[str, str, tuple[Any, ...]]
 
 
 # A case the reader evaluated: its item, its ``derived.stored_row`` (with case id 0: the writer
-# knows the id), its local day of receipt (an ordinal), and its events, each once.
-WholeCase = tuple[CaseItem, list[Any], int, list[EventItem]]
+# knows the id), its local day of receipt (an ordinal), and its events' rows (an ``EventItem``'s
+# third part), each event once.
+WholeCase = tuple[CaseItem, list[Any], int, list[tuple[Any, ...]]]
 
 
 class Batch(NamedTuple):
@@ -109,11 +110,11 @@ def case_item(where: str, rec: CaseRecord, instant: Instant) -> CaseItem:
 
 
 def event_item(where: str, rec: EventRecord, instant: Instant, detail: Callable[[Any], Any]) -> EventItem:
-    return (
-        where,
-        rec.case_external_id,
-        (rec.source, rec.external_id, rec.kind.value, instant(rec.at), rec.node, detail(rec.detail)),
-    )
+    return where, rec.case_external_id, event_row(rec, instant, detail)
+
+
+def event_row(rec: EventRecord, instant: Instant, detail: Callable[[Any], Any]) -> tuple[Any, ...]:
+    return rec.source, rec.external_id, rec.kind.value, instant(rec.at), rec.node, detail(rec.detail)
 
 
 def read_file(
@@ -150,7 +151,7 @@ class _Held:
 
     def __init__(self, record: CaseRecord, item: CaseItem, batch: int) -> None:
         self.record, self.item, self.batch = record, item, batch  # the batch it was read in
-        self.events: list[EventItem] = []
+        self.events: list[tuple[Any, ...]] = []  # their rows (``event_row``)
         self.seen: dict[str, EventRecord] = {}  # event id → the event as evaluated (the first given)
         self.closed = False
 
@@ -273,16 +274,15 @@ class _Reading:
                 self.held[key] = _Held(record, item, self.batches)
             return
         assert type(record) is EventRecord
-        event = event_item(where, record, self.instant, self.detail)
         held = self.held.get((record.source, record.case_external_id))
         if held is None:
-            batch.events.append(event)
+            batch.events.append(event_item(where, record, self.instant, self.detail))
             return
         if record.external_id in held.seen:
             self.repeated += 1
             return
         held.seen[record.external_id] = record
-        held.events.append(event)
+        held.events.append(event_row(record, self.instant, self.detail))
         if record.kind is EventKind.DELIVERED and not held.closed:
             held.closed = True
             self.closing.append(held)

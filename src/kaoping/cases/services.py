@@ -508,7 +508,7 @@ def _store_items(
         key = (row[0], row[1])
         if key in case_rows:  # given again in the batch: its events go the general way
             report.duplicates += 1
-            events = [*events, *whole_case[3]]
+            events = [*events, *((whole_case[0][0], key[1], event) for event in whole_case[3])]
         else:
             case_rows[key] = row
             evaluated[key] = whole_case
@@ -567,7 +567,7 @@ def _store_items(
     new_events: list[tuple[Any, ...]] = []
     for key, whole_case in evaluated.items():
         evaluated_id = existing_cases[key]
-        for _where, _case, row in whole_case[3]:
+        for row in whole_case[3]:
             detail = row[5] if isinstance(row[5], str) else prep(row[5], connection)
             new_events.append((evaluated_id, *row[:5], detail, received))
     vouched = {existing_cases[key] for key in new_evaluated}
