@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,3 +113,5 @@ def test_insert_rows_inserts_every_row_over_several_statements_and_counts_the_ne
         cursor.execute("SELECT n, label FROM bulk_probe ORDER BY n")
         stored = cursor.fetchall()
     assert stored == rows + again[len(again) - new :]
+    with pytest.raises(IntegrityError), transaction.atomic():  # the driver's error, as Django's
+        insert_rows("bulk_probe", ("n", "label"), [(0, "once more")])

@@ -124,11 +124,18 @@ INSERT_ROWS = 500
 
 
 def insert_rows(
-    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, conflict: str = ""
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: str = "",
+    values: str = "",
 ) -> int:
     """Insert ``rows`` with multi-row INSERT statements (up to ``INSERT_ROWS`` rows each) in the
     current transaction; return how many rows went in. ``conflict`` is appended to each statement
     (``ON CONFLICT (...) DO NOTHING``, say: then rows that would repeat a stored one are not counted).
+    ``values`` is one row's value list, ``(%s, %s + 5)`` say, when a column's value is an expression
+    of its parameter; by default a parameter per column.
 
     On SQLite this runs on the driver's own cursor: ``executemany`` steps one statement per row, and
     Django's cursor rewrites a statement's placeholders with a regular expression on every call;
@@ -141,7 +148,7 @@ def insert_rows(
     mark = "?" if sqlite else "%s"
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
-    one = f"({', '.join([mark] * len(columns))})"
+    one = values.replace("%s", mark) if values else f"({', '.join([mark] * len(columns))})"
     connection.ensure_connection()
     # Bound parameters per statement at most: SQLite's compiled-in limit (999 before 3.32), or
     # PostgreSQL's protocol limit.
@@ -149,7 +156,8 @@ def insert_rows(
     per = max(1, min(INSERT_ROWS, limit // len(columns)))
     full = f"{head}{', '.join([one] * per)} {conflict}"
     inserted = 0
-    with connection.cursor() as wrapper:
+    # The driver's errors as Django's (IntegrityError …), as through Django's cursor.
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
         cursor = connection.connection.cursor() if sqlite else wrapper
         try:
             for start in range(0, len(rows), per):
