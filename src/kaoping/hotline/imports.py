@@ -5,7 +5,7 @@ and reason while the good ones land.
 A ticket's derived fields (state, unit, deadlines, counters …) are those of the replay of all its
 events through the workflow (``ingest.replay``): a late or out-of-order event is accepted when the
 sequence stays legal and the ticket is recomputed; one that does not fit is refused.
-Rows go in with multi-row INSERT statements over the batch (``core.bulk.insert_rows``): the bulk path takes no
+Rows go in with prepared statements over the batch (``executemany``): the bulk path takes no
 ORM object per row.
 """
 
@@ -24,7 +24,7 @@ import orjson
 from django.db import IntegrityError, connection, transaction
 
 from kaoping.core import clock
-from kaoping.core.bulk import Reader, gc_paused, insert_rows, readable_sqlite_file, sqlite_instant_or_none
+from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file, sqlite_instant_or_none
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, unit_scope_q
 from kaoping.evidence.services import Actor, evidence_append
@@ -493,8 +493,14 @@ def _derived_fields(d: Derived) -> dict[str, Any]:
 
 def _executemany(table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], last: str = "") -> None:
     """``last``, when given, is the last column's value expression in place of its parameter."""
-    values = f"({', '.join([*(['%s'] * (len(columns) - 1)), last])})" if last else ""
-    insert_rows(table, columns, rows, values=values)
+    if not rows:
+        return
+    values = ["%s"] * len(columns)
+    if last:
+        values[-1] = last
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _insert_tickets(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], int]:

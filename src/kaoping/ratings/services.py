@@ -1,7 +1,7 @@
 """Writes for ratings: ingestion (idempotent by source and id, one first rating per case and channel),
 the public page's single rating, default ratings, and the review of anti-gaming flags.
 
-Ingestion stores rows with multi-row INSERT statements over the whole batch (insert_rows): ratings come
+Ingestion stores rows with one prepared INSERT run over the whole batch (executemany): ratings come
 by the million and Django's bulk_create spent most of the time building objects. A bad first rating
 opens its rectification (follow-up) in the same transaction.
 """
@@ -24,7 +24,7 @@ from kaoping.assessment.rollups import days_mark_dirty, ratings_mark_dirty_where
 from kaoping.cases.files import detect_format
 from kaoping.cases.models import Case, ImportBatch
 from kaoping.core import clock
-from kaoping.core.bulk import Reader, gc_paused, insert_rows, readable_sqlite_file, sqlite_instant
+from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file, sqlite_instant
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
 from kaoping.evidence.digest import digest
@@ -323,21 +323,21 @@ def _store(
         keys += keys_fu
     if not rows:
         return
-    conflict = "ON CONFLICT (source, external_id) DO NOTHING"
-    if single and len(rows) == 1:
-        # One rating from the public page: its id comes back with the insert.
-        placeholders = ", ".join(["%s"] * len(COLUMNS))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {Rating._meta.db_table} ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
-                f"{conflict} RETURNING id",
-                rows[0],
-            )
+    placeholders = ", ".join(["%s"] * len(COLUMNS))
+    sql = (
+        f"INSERT INTO {Rating._meta.db_table} ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+        "ON CONFLICT (source, external_id) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        if single and len(rows) == 1:
+            # One rating from the public page: its id comes back with the insert.
+            cursor.execute(sql + " RETURNING id", rows[0])
             found = cursor.fetchone()
-        report.ids.extend([found[0]] if found else [])
-        landed = len(report.ids)
-    else:
-        landed = insert_rows(Rating._meta.db_table, COLUMNS, rows, conflict=conflict)
+            report.ids.extend([found[0]] if found else [])
+            landed = len(report.ids)
+        else:
+            cursor.executemany(sql, rows)
+            landed = len(rows) if cursor.rowcount is None or cursor.rowcount < 0 else int(cursor.rowcount)
     report.accepted += landed
     report.duplicates += len(rows) - landed
     if not landed:
