@@ -12,7 +12,8 @@ case on the way, from those events alone: the writer stores the derived fields w
 recomputes it from the database only if it cannot vouch for them (the case was stored before, one of
 its events was not stored as its own, or another event of it came later). A million cases then need
 no second pass over their events. With ``part`` the reader is one of several sharing the file by
-case: each parses every line, and validates and sends only its cases' records.
+case (``files.read_numbered_rows``' ``by_case``): it parses, validates and sends only its cases'
+records.
 
 Records travel as plain tuples (``CaseItem``, ``EventItem``) holding their values as the database
 stores them (on SQLite, instants and details as text): pickling the validated records, dataclasses
@@ -231,8 +232,8 @@ class _Reading:
         self.repeated = 0  # held cases and their events given again since the last batch
 
     def run(self, path: str, source: str, batch: int, out: Any) -> None:
-        """Put a batch for every ``batch`` rows of this part's (the other parts' are parsed only
-        to see whose they are)."""
+        """Put a batch for every ``batch`` rows of this part's (the other parts' JSON lines are
+        skipped unparsed, by the case id in their bytes)."""
         from kaoping.cases.files import read_numbered_rows
 
         part = self.part
