@@ -1,38 +1,368 @@
 """The derived fields of many common cases at once: those with no pause and no extension, which are
 nearly all of them. The same answers as ``deadlines.evaluate`` then ``derived.derived_values`` give
-one case at a time (a property test holds them equal), with the calendar's arithmetic done on arrays
-(``WorkCalendar``'s bulk forms) and instants kept as epoch seconds. Pure: no Django.
+one case at a time (a property test holds them equal), computed on columns: one array per field
+over all the cases, the calendar's arithmetic in ``WorkCalendar``'s bulk forms, instants as epoch
+seconds. Pure: no Django.
 
-A file import's readers evaluate a million cases; one by one that cost about as much as reading and
-validating their five million records."""
+A file import's readers evaluate a million cases. One by one that cost about as much as reading and
+validating their five million records; case by case in Python objects, still two fifths of a
+reader's time. ``derive_columns`` takes the cases as columns (``Columns``); ``stored_rows`` turns
+its answer into ``derived.stored_row``'s rows; ``derive_common`` is the case-by-case form of both
+inputs and answers, for tests and small callers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from kaoping.cases.deadlines import BREAKER_SHARE, DUE_SOON_SHARE, TIMED_NODES, EventKind, NodeStatus
 from kaoping.cases.derived import CLOSED, OPEN
 from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.limits import Limit, LimitUnit
 
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
 # Event kinds that make a case uncommon: the one-at-a-time engine evaluates it.
 UNCOMMON = frozenset({EventKind.PAUSE_STARTED, EventKind.PAUSE_ENDED, EventKind.EXTENSION_GRANTED})
-_SECONDS = {LimitUnit.WORKING_MINUTES: 60, LimitUnit.WORKING_HOURS: 3600}
+# The kinds the bulk evaluation reads: the timed nodes' ends (their earliest instant) and the counted
+# ones. ``KIND_COLUMN`` gives each its column in ``Columns.first`` and ``Columns.counts``.
+KINDS = (
+    EventKind.APPOINTMENT_MADE,
+    EventKind.APPOINTMENT_RESPONDED,
+    EventKind.ARRIVED,
+    EventKind.ACCEPTED,
+    EventKind.HANDLED,
+    EventKind.DELIVERED,
+    EventKind.TRIP,
+    EventKind.RESUBMISSION,
+    EventKind.ONE_TIME_NOTICE,
+)
+KIND_COLUMN = {kind: column for column, kind in enumerate(KINDS)}
+NONE = np.iinfo(np.int64).min  # "no instant" in an instant column
+_LATEST = np.iinfo(np.int64).max
+
+# Limit units as codes in a column; natural hours are counted on the clock, the rest in office time.
+UNIT_CODE = {LimitUnit.NATURAL_HOURS: 0, LimitUnit.WORKING_DAYS: 1, LimitUnit.WORKING_MINUTES: 2}
+UNIT_CODE[LimitUnit.WORKING_HOURS] = 3
+_NATURAL, _DAYS = 0, 1
+_UNIT_SECONDS = np.array([3600, 0, 60, 3600], dtype=np.int64)
+
 _CODES = tuple(code for code, _, _ in TIMED_NODES)
-_PENDING = NodeStatus.PENDING.value
-_ON_TIME = NodeStatus.ON_TIME.value
-_DUE_SOON = NodeStatus.DUE_SOON.value
-_OVERDUE = NodeStatus.OVERDUE.value
-_DONE_ON_TIME = NodeStatus.DONE_ON_TIME.value
-_DONE_LATE = NodeStatus.DONE_LATE.value
+_STATUS = (
+    NodeStatus.PENDING.value,
+    NodeStatus.ON_TIME.value,
+    NodeStatus.DUE_SOON.value,
+    NodeStatus.OVERDUE.value,
+    NodeStatus.DONE_ON_TIME.value,
+    NodeStatus.DONE_LATE.value,
+)
+_PENDING, _ON_TIME, _DUE_SOON, _OVERDUE, _DONE_ON_TIME, _DONE_LATE = range(6)
+_STATUS_TEXT = np.array(_STATUS, dtype=object)
+_NODE_TEXT = np.array(("", *_CODES), dtype=object)  # by current node index + 1
+# ``round(share, 4) > BREAKER_SHARE`` (the engine's test) is ``share > 1.30005`` for every double
+# but the one nearest 1.30005, which the engine's own expression decides.
+_BREAKER_EDGE = BREAKER_SHARE + 0.00005
+
+
+class Columns(NamedTuple):
+    """Common cases as columns, one row per case."""
+
+    received: IntArray  # epoch seconds
+    first: IntArray  # (cases, len(KINDS)): the earliest instant of each kind, NONE where none
+    counts: IntArray  # (cases, len(KINDS)): how many events of each kind
+    handling_amount: IntArray  # the matter's handling limit
+    handling_unit: IntArray  # its ``UNIT_CODE``
+
+
+class Derived(NamedTuple):
+    """``derived.FIELD_NAMES``' values as columns: instants as epoch seconds (NONE where none),
+    the late flags as lists of True, False or None."""
+
+    closed: BoolArray
+    accepted_at: IntArray
+    handled_at: IntArray
+    delivered_at: IntArray
+    handling_due_at: IntArray
+    deadline_status: IntArray  # index into the node statuses
+    current_node: IntArray  # index into TIMED_NODES, -1 when none runs
+    current_due_at: IntArray
+    provisional: BoolArray
+    overdue: BoolArray
+    breaker: BoolArray
+    trips: IntArray
+    resubmissions: IntArray
+    one_time_notice: BoolArray
+    late: list[list[bool | None]]  # per timed node
+    wait_minutes: list[float | None]
+    due_soon_at: IntArray
+    breaker_at: IntArray
+    next_alert_at: IntArray
+
+
+def columns_from(
+    cases: int, positions: Sequence[int], instants: IntArray, received: IntArray, handling: Any
+) -> Columns:
+    """``Columns`` from events given flat: each event's ``case index * len(KINDS) + its kind's
+    column`` and its instant (epoch seconds); ``handling`` the cases' limits as (amount, unit code)
+    pairs."""
+    size = cases * len(KINDS)
+    at = np.asarray(positions, dtype=np.int64)
+    first = np.full(size, _LATEST, dtype=np.int64)
+    np.minimum.at(first, at, instants)
+    first[first == _LATEST] = NONE
+    counts = np.bincount(at, minlength=size).astype(np.int64)
+    limits = np.asarray(handling, dtype=np.int64).reshape(cases, 2)
+    return Columns(
+        np.asarray(received, dtype=np.int64),
+        first.reshape(cases, len(KINDS)),
+        counts.reshape(cases, len(KINDS)),
+        limits[:, 0].copy(),
+        limits[:, 1].copy(),
+    )
+
+
+class _Node(NamedTuple):
+    """One timed node over all the cases (values where it did not start are meaningless)."""
+
+    started: BoolArray
+    running: BoolArray
+    status: IntArray
+    due: IntArray
+    provisional: BoolArray
+    used: IntArray
+    breaker: BoolArray
+    late: list[bool | None]
+    due_soon_at: IntArray
+    breaker_at: IntArray
+
+
+def derive_columns(
+    cases: Columns, *, base_limits: dict[str, Limit], calendar: WorkCalendar, now: float
+) -> Derived:
+    """The derived fields of each case (no warning raised yet); ``now`` is the epoch of the moment
+    they are judged at."""
+    count = len(cases.received)
+    first = cases.first
+    column = KIND_COLUMN
+
+    def kind(event: EventKind) -> IntArray:
+        return first[:, column[event]]
+
+    nodes: list[_Node] = []
+    for index, (code, start_kind, end_kind) in enumerate(TIMED_NODES):
+        start = kind(start_kind).copy()
+        if index == 1:  # online cases: the clock runs from submission
+            online = (start == NONE) & (kind(EventKind.ACCEPTED) != NONE)
+            start[online] = cases.received[online]
+        if index == 2:
+            amount, unit = cases.handling_amount, cases.handling_unit
+        else:
+            limit = base_limits[code]
+            amount = np.full(count, limit.amount, dtype=np.int64)
+            unit = np.full(count, UNIT_CODE[limit.unit], dtype=np.int64)
+        nodes.append(_node(calendar, start, kind(end_kind), amount, unit, now))
+
+    status = np.stack([node.status for node in nodes])
+    current = np.full(count, -1, dtype=np.int64)
+    for index, node in enumerate(nodes):
+        current[node.running] = index  # the last running node is the current one
+    has_current = current >= 0
+    picked = np.where(has_current, current, 0)
+    rows = np.arange(count)
+
+    def of_current(values: IntArray) -> IntArray:
+        return np.where(has_current, values[picked, rows], NONE)
+
+    closed = kind(EventKind.HANDLED) != NONE
+    deadline_status = np.where(has_current, status[picked, rows], np.where(closed, nodes[2].status, _PENDING))
+    current_due = of_current(np.stack([node.due for node in nodes]))
+    due_soon = of_current(np.stack([node.due_soon_at for node in nodes]))
+    breaker_at = of_current(np.stack([node.breaker_at for node in nodes]))
+    next_alert = np.where(has_current, np.minimum(np.minimum(due_soon, current_due), breaker_at), NONE)
+    acceptance = nodes[1]
+    waited = (kind(EventKind.ARRIVED) != NONE) & acceptance.started & ~acceptance.running
+    counts = cases.counts
+    return Derived(
+        closed=closed,
+        accepted_at=kind(EventKind.ACCEPTED),
+        handled_at=kind(EventKind.HANDLED),
+        delivered_at=kind(EventKind.DELIVERED),
+        handling_due_at=np.where(nodes[2].started, nodes[2].due, NONE),
+        deadline_status=deadline_status,
+        current_node=current,
+        current_due_at=current_due,
+        provisional=np.any([node.provisional & node.started for node in nodes], axis=0),
+        overdue=np.any((status == _OVERDUE) | (status == _DONE_LATE), axis=0),
+        breaker=np.any([node.breaker & node.started for node in nodes], axis=0),
+        trips=1 + counts[:, column[EventKind.TRIP]],
+        resubmissions=counts[:, column[EventKind.RESUBMISSION]],
+        one_time_notice=counts[:, column[EventKind.ONE_TIME_NOTICE]] > 0,
+        late=[node.late for node in nodes],
+        wait_minutes=[
+            round(used / 60, 2) if ok else None
+            for used, ok in zip(acceptance.used.tolist(), waited.tolist(), strict=True)
+        ],
+        due_soon_at=due_soon,
+        breaker_at=breaker_at,
+        next_alert_at=next_alert,
+    )
+
+
+def _node(
+    calendar: WorkCalendar, start: IntArray, end: IntArray, amount: IntArray, unit: IntArray, now: float
+) -> _Node:
+    """One timed node of every case: its due instant, allowed and used time, status, and when it
+    runs, its due-soon and breaker instants (when its used share reaches due-soon and passes the
+    breaker; at its start when that is no time at all)."""
+    count = len(start)
+    started = start != NONE
+    begin = np.where(started, start, 0)
+    due = np.zeros(count, dtype=np.int64)
+    provisional = np.zeros(count, dtype=np.bool_)
+    natural = started & (unit == _NATURAL)
+    worked = started & ~natural
+    due[natural] = begin[natural] + amount[natural] * 3600
+    days = worked & (unit == _DAYS)
+    if days.any():
+        due[days], provisional[days] = calendar.due_after_working_days_bulk(begin[days], amount[days])
+    timed = worked & ~days
+    if timed.any():
+        due[timed], provisional[timed] = calendar.due_after_working_seconds_bulk(
+            begin[timed], amount[timed] * _UNIT_SECONDS[unit[timed]]
+        )
+    # Positions on the node's clock, instants truncated to whole seconds as the engine's are.
+    ended = started & (end != NONE)
+    running = started & ~ended
+    stop = np.where(ended, end, int(now))
+    allowed = np.maximum(due - begin, 1)
+    used = np.maximum(stop - begin, 0)
+    if worked.any():
+        share = int(worked.sum())
+        ordinals = calendar.working_ordinal_bulk(np.concatenate([begin[worked], due[worked], stop[worked]]))
+        origin = ordinals[:share]
+        allowed[worked] = np.maximum(ordinals[share : 2 * share] - origin, 1)
+        used[worked] = np.maximum(ordinals[2 * share :] - origin, 0)
+    alerts = []
+    for fraction, extra in ((DUE_SOON_SHARE, 0), (BREAKER_SHARE, 1)):
+        seconds = np.rint(allowed * fraction).astype(np.int64) + extra  # round() halves to even too
+        at = begin.copy()
+        at[running & natural] += seconds[running & natural]
+        office = running & worked & (seconds > 0)
+        if office.any():
+            at[office] = calendar.due_after_working_seconds_bulk(begin[office], seconds[office])[0]
+        alerts.append(at)
+    share_used: FloatArray = used / allowed
+    breaker = share_used > _BREAKER_EDGE
+    for edge in np.flatnonzero(share_used == _BREAKER_EDGE).tolist():
+        breaker[edge] = round(float(share_used[edge]), 4) > BREAKER_SHARE
+    status = np.full(count, _PENDING, dtype=np.int64)
+    status[ended] = np.where(end[ended] <= due[ended], _DONE_ON_TIME, _DONE_LATE)
+    status[running] = np.where(
+        now > due[running],
+        _OVERDUE,
+        np.where(share_used[running] >= DUE_SOON_SHARE, _DUE_SOON, _ON_TIME),
+    )
+    late = [
+        None if not done else is_late
+        for done, is_late in zip(ended.tolist(), (end > due).tolist(), strict=True)
+    ]
+    return _Node(started, running, status, due, provisional, used, breaker, late, alerts[0], alerts[1])
+
+
+def stored_rows(
+    derived: Derived, unit_ids: Sequence[int], instants: Callable[[IntArray], list[Any]]
+) -> list[tuple[Any, ...]]:
+    """``derived.stored_row(0, unit, values, instant)`` of each case, as a tuple; ``instants``
+    converts an instant column (NONE as None) to the backend's form."""
+    count = len(derived.closed)
+    zeros = [0] * count
+    status = _STATUS_TEXT[derived.deadline_status].tolist()
+    node = _NODE_TEXT[derived.current_node + 1].tolist()
+    current_due = instants(derived.current_due_at)
+    overdue, breaker = derived.overdue.tolist(), derived.breaker.tolist()
+    late = derived.late
+    values = zip(
+        np.where(derived.closed, CLOSED, OPEN).tolist(),
+        instants(derived.accepted_at),
+        instants(derived.handled_at),
+        instants(derived.delivered_at),
+        instants(derived.handling_due_at),
+        status,
+        node,
+        current_due,
+        derived.provisional.tolist(),
+        overdue,
+        breaker,
+        derived.trips.tolist(),
+        derived.resubmissions.tolist(),
+        derived.one_time_notice.tolist(),
+        late[0],
+        late[1],
+        late[2],
+        late[3],
+        derived.wait_minutes,
+        zeros,
+        strict=True,
+    )
+    alerts = zip(
+        zeros,
+        unit_ids,
+        node,
+        current_due,
+        instants(derived.due_soon_at),
+        instants(derived.breaker_at),
+        instants(derived.next_alert_at),
+        status,
+        overdue,
+        breaker,
+        strict=True,
+    )
+    has_alert = (derived.next_alert_at != NONE).tolist()
+    return [row + alert if has else row for row, alert, has in zip(values, alerts, has_alert, strict=True)]
+
+
+def field_values(derived: Derived) -> list[tuple[Any, ...]]:
+    """``derived.FIELD_NAMES``' values of each case, instants as epoch seconds."""
+    instant = _epochs_or_none
+    return list(
+        zip(
+            np.where(derived.closed, CLOSED, OPEN).tolist(),
+            instant(derived.accepted_at),
+            instant(derived.handled_at),
+            instant(derived.delivered_at),
+            instant(derived.handling_due_at),
+            _STATUS_TEXT[derived.deadline_status].tolist(),
+            _NODE_TEXT[derived.current_node + 1].tolist(),
+            instant(derived.current_due_at),
+            derived.provisional.tolist(),
+            derived.overdue.tolist(),
+            derived.breaker.tolist(),
+            derived.trips.tolist(),
+            derived.resubmissions.tolist(),
+            derived.one_time_notice.tolist(),
+            *derived.late,
+            derived.wait_minutes,
+            instant(derived.due_soon_at),
+            instant(derived.breaker_at),
+            instant(derived.next_alert_at),
+            strict=True,
+        )
+    )
+
+
+def _epochs_or_none(column: IntArray) -> list[int | None]:
+    return [None if value == NONE else value for value in column.tolist()]
 
 
 @dataclass(frozen=True)
 class CommonCase:
-    """A case as the bulk evaluation needs it: instants as epoch seconds (whole seconds)."""
+    """A case as the bulk evaluation needs it, whole: instants as epoch seconds (whole seconds)."""
 
     received: int
     first: dict[EventKind, int]  # the earliest instant of each kind of event it has
@@ -42,166 +372,25 @@ class CommonCase:
     one_time_notice: bool
 
 
-class _Node:
-    """One started timed node of one case, on its way through the arithmetic."""
-
-    __slots__ = ("after", "allowed", "case", "due", "end", "index", "limit", "provisional", "start", "used")
-
-    def __init__(self, case: int, index: int, limit: Limit, start: int, end: int | None) -> None:
-        self.case, self.index, self.limit, self.start, self.end = case, index, limit, start, end
-        self.due = self.allowed = self.used = 0
-        self.provisional = False
-        self.after: list[int] = []  # a running node's due-soon and breaker instants
-
-
 def derive_common(
     cases: Sequence[CommonCase], *, base_limits: dict[str, Limit], calendar: WorkCalendar, now: float
-) -> list[tuple[object, ...]]:
-    """``derived.FIELD_NAMES``' values for each case (no warning raised yet), instants as epoch
-    seconds; ``now`` is the epoch of the moment they are judged at."""
-    nodes: list[_Node] = []
+) -> list[tuple[Any, ...]]:
+    """``derive_columns`` case by case: ``derived.FIELD_NAMES``' values for each case, instants as
+    epoch seconds."""
+    first = np.full((len(cases), len(KINDS)), NONE, dtype=np.int64)
+    counts = np.zeros((len(cases), len(KINDS)), dtype=np.int64)
     for number, case in enumerate(cases):
-        first = case.first
-        for index, (code, start_kind, end_kind) in enumerate(TIMED_NODES):
-            start = first.get(start_kind)
-            if index == 1 and start is None and EventKind.ACCEPTED in first:
-                start = case.received  # online cases: the clock runs from submission
-            if start is not None:
-                limit = case.handling if index == 2 else base_limits[code]
-                nodes.append(_Node(number, index, limit, start, first.get(end_kind)))
-    _measure(nodes, calendar, now)
-    by_case: list[list[_Node | None]] = [[None, None, None, None] for _ in cases]
-    for node in nodes:
-        by_case[node.case][node.index] = node
-    return [_values(case, row, now) for case, row in zip(cases, by_case, strict=True)]
-
-
-def _measure(nodes: list[_Node], calendar: WorkCalendar, now: float) -> None:
-    """Each node's due instant, allowed and used time; a running node's alert instants."""
-    worked = [n for n in nodes if n.limit.unit is not LimitUnit.NATURAL_HOURS]
-    for node in nodes:
-        if node.limit.unit is LimitUnit.NATURAL_HOURS:
-            node.due = node.start + node.limit.amount * 3600
-    days = [n for n in worked if n.limit.unit is LimitUnit.WORKING_DAYS]
-    if days:
-        due, provisional = calendar.due_after_working_days_bulk(
-            np.array([n.start for n in days]), np.array([n.limit.amount for n in days])
-        )
-        for node, at, flag in zip(days, due.tolist(), provisional.tolist(), strict=True):
-            node.due, node.provisional = at, flag
-    timed = [n for n in worked if n.limit.unit is not LimitUnit.WORKING_DAYS]
-    if timed:
-        due, provisional = calendar.due_after_working_seconds_bulk(
-            np.array([n.start for n in timed]),
-            np.array([n.limit.amount * _SECONDS[n.limit.unit] for n in timed]),
-        )
-        for node, at, flag in zip(timed, due.tolist(), provisional.tolist(), strict=True):
-            node.due, node.provisional = at, flag
-    # Positions on each node's clock: office seconds since its start (real seconds when natural),
-    # instants truncated to whole seconds as the engine's are (``now`` may have a fraction).
-    whole_now = int(now)
-    if worked:
-        ordinals = calendar.working_ordinal_bulk(
-            np.array(
-                [n.start for n in worked]
-                + [n.due for n in worked]
-                + [whole_now if n.end is None else n.end for n in worked]
-            )
-        ).tolist()
-        count = len(worked)
-        for k, node in enumerate(worked):
-            origin = ordinals[k]
-            node.allowed = max(ordinals[count + k] - origin, 1)
-            node.used = max(ordinals[2 * count + k] - origin, 0)
-    for node in nodes:
-        if node.limit.unit is LimitUnit.NATURAL_HOURS:
-            node.allowed = max(node.due - node.start, 1)
-            node.used = max((whole_now if node.end is None else node.end) - node.start, 0)
-    # A running node's alert instants: when its used share reaches due-soon and passes the breaker
-    # (at its start when that is no time at all).
-    pending: list[tuple[_Node, int, int]] = []  # (node, which instant, office seconds from its start)
-    for node in nodes:
-        if node.end is not None:
-            continue
-        node.after = [node.start, node.start]
-        for which, seconds in enumerate(
-            (round(node.allowed * DUE_SOON_SHARE), round(node.allowed * BREAKER_SHARE) + 1)
-        ):
-            if node.limit.unit is LimitUnit.NATURAL_HOURS:
-                node.after[which] = node.start + seconds
-            elif seconds > 0:
-                pending.append((node, which, seconds))
-    if pending:
-        due, _ = calendar.due_after_working_seconds_bulk(
-            np.array([n.start for n, _, _ in pending]), np.array([s for _, _, s in pending])
-        )
-        for (node, which, _), at in zip(pending, due.tolist(), strict=True):
-            node.after[which] = at
-
-
-def _values(case: CommonCase, nodes: list[_Node | None], now: float) -> tuple[object, ...]:
-    statuses: list[str] = []
-    late: list[bool | None] = []
-    provisional = overdue = breaker = False
-    current: _Node | None = None
-    current_status = ""
-    for node in nodes:
-        if node is None:
-            statuses.append(_PENDING)
-            late.append(None)
-            continue
-        share = node.used / node.allowed
-        if round(share, 4) > BREAKER_SHARE:
-            breaker = True
-        provisional = provisional or node.provisional
-        if node.end is not None:
-            status = _DONE_ON_TIME if node.end <= node.due else _DONE_LATE
-            late.append(status == _DONE_LATE)
-        else:
-            status = _OVERDUE if now > node.due else _DUE_SOON if share >= DUE_SOON_SHARE else _ON_TIME
-            late.append(None)
-            current, current_status = node, status
-        if status in (_OVERDUE, _DONE_LATE):
-            overdue = True
-        statuses.append(status)
-    _, acceptance, handling, _ = nodes
-    first = case.first
-    # A node's end counts even when it never started (a handled case with no acceptance recorded).
-    closed = EventKind.HANDLED in first
-    if current is not None:
-        deadline_status = current_status
-    elif closed:
-        deadline_status = statuses[2]
-    else:
-        deadline_status = _PENDING
-    wait = None
-    if EventKind.ARRIVED in first and acceptance is not None and acceptance.end is not None:
-        wait = round(acceptance.used / 60, 2)
-    due_soon = breaker_at = next_alert = None
-    if current is not None:
-        due_soon, breaker_at = current.after
-        next_alert = min(due_soon, current.due, breaker_at)
-    return (
-        CLOSED if closed else OPEN,
-        first.get(EventKind.ACCEPTED),
-        first.get(EventKind.HANDLED),
-        first.get(EventKind.DELIVERED),
-        handling.due if handling is not None else None,
-        deadline_status,
-        _CODES[current.index] if current is not None else "",
-        current.due if current is not None else None,
-        provisional,
-        overdue,
-        breaker,
-        case.trips,
-        case.resubmissions,
-        case.one_time_notice,
-        late[0],
-        late[1],
-        late[2],
-        late[3],
-        wait,
-        due_soon,
-        breaker_at,
-        next_alert,
+        for event, at in case.first.items():
+            if event in KIND_COLUMN:  # the others do not count
+                first[number, KIND_COLUMN[event]] = at
+        counts[number, KIND_COLUMN[EventKind.TRIP]] = case.trips - 1
+        counts[number, KIND_COLUMN[EventKind.RESUBMISSION]] = case.resubmissions
+        counts[number, KIND_COLUMN[EventKind.ONE_TIME_NOTICE]] = case.one_time_notice
+    columns = Columns(
+        np.array([case.received for case in cases], dtype=np.int64),
+        first,
+        counts,
+        np.array([case.handling.amount for case in cases], dtype=np.int64),
+        np.array([UNIT_CODE[case.handling.unit] for case in cases], dtype=np.int64),
     )
+    return field_values(derive_columns(columns, base_limits=base_limits, calendar=calendar, now=now))
