@@ -29,6 +29,9 @@ CLI_ACTOR = "cli"
 
 def _django(*, web: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kaoping.config.settings")
+    # numpy is used element-wise here: OpenBLAS's worker threads (one per core, in every process,
+    # a file import's readers too) would only spin.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if not web:
         # Commands that sign nothing may run without a SECRET_KEY; the web server may not.
         os.environ.setdefault("KAOPING_ALLOW_INSECURE_KEY", "1")

@@ -9,9 +9,18 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from kaoping.cases.bulk import CommonCase, derive_common
+from kaoping.cases.bulk import (
+    NONE,
+    CommonCase,
+    columns_of,
+    derive_columns,
+    derive_common,
+    field_values,
+    stored_rows,
+)
 from kaoping.cases.deadlines import Event, EventKind, evaluate
-from kaoping.cases.derived import FIELD_NAMES, derived_values
+from kaoping.cases.derived import FIELD_NAMES, derived_values, stored_row
+from kaoping.core.bulk import sqlite_epoch, sqlite_epochs
 from kaoping.workcal.calendar import SHANGHAI
 from kaoping.workcal.limits import Limit, LimitUnit
 from tests.workcal.official import official_calendar
@@ -85,6 +94,63 @@ def test_bulk_equals_one_by_one(cases, base, now_offset, fraction):
     got = derive_common(common, base_limits=base, calendar=CAL, now=now)
     for one, bulk in zip(expected, got, strict=True):
         assert dict(zip(FIELD_NAMES, bulk, strict=True)) == dict(zip(FIELD_NAMES, one, strict=True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cases=st.lists(
+        st.tuples(events, limits, st.integers(-600, 600), st.integers(1, 9)), min_size=1, max_size=6
+    ),
+    base=st.fixed_dictionaries(
+        {"appointment_response": limits, "acceptance": limits, "result_delivery": limits}
+    ),
+    now_offset=st.integers(0, 25 * 86400),
+)
+def test_stored_rows_are_each_cases_stored_row(cases, base, now_offset):
+    """The readers' rows straight from the columns (instants as SQLite text, or as datetimes) are
+    ``derived.stored_row`` of each case's values."""
+    common = [_common(raw, handling, START + received) for raw, handling, received, _ in cases]
+    units = [unit for _, _, _, unit in cases]
+    derived = derive_columns(columns_of(common), base_limits=base, calendar=CAL, now=START + now_offset)
+    values = field_values(derived)
+
+    def as_text(column):
+        return sqlite_epochs(column, NONE)
+
+    def as_datetime(column):
+        return [None if v == NONE else dt.datetime.fromtimestamp(v, dt.UTC) for v in column.tolist()]
+
+    for convert, one in (
+        (as_text, sqlite_epoch),
+        (as_datetime, lambda v: dt.datetime.fromtimestamp(v, dt.UTC)),
+    ):
+        rows = stored_rows(derived, units, convert)
+        assert [list(row) for row in rows] == [
+            stored_row(0, unit, case_values, one) for unit, case_values in zip(units, values, strict=True)
+        ]
+
+
+def test_the_breaker_at_the_rounding_edge():
+    """The engine trips the breaker when the used share, rounded to 4 places, is over 1.3. A node
+    50 hours long (natural) that has run 234,009 s has used 1.30005 of it, as near as a double
+    holds: both ways agree, running or done."""
+    base = {
+        "appointment_response": Limit(15, LimitUnit.WORKING_MINUTES),
+        "acceptance": Limit(30, LimitUnit.WORKING_MINUTES),
+        "result_delivery": Limit(50, LimitUnit.NATURAL_HOURS),
+    }
+    handled = (EventKind.HANDLED, 3600)
+    assert 234_009 / 180_000 == 1.30005 and round(1.30005, 4) == 1.3  # the edge, not over it
+    for raw, now, tripped in (
+        ([handled], START + 3600 + 234_009, False),
+        ([handled, (EventKind.DELIVERED, 3600 + 234_009)], START + 30 * 86400, False),
+        ([handled], START + 3600 + 234_010, True),  # one second more is over
+    ):
+        case = _common(raw, Limit(3, LimitUnit.WORKING_DAYS), START)
+        (bulk,) = derive_common([case], base_limits=base, calendar=CAL, now=now)
+        one = _one_by_one(case, raw, base, now)
+        assert dict(zip(FIELD_NAMES, bulk, strict=True)) == dict(zip(FIELD_NAMES, one, strict=True))
+        assert bulk[FIELD_NAMES.index("breaker")] is tripped
 
 
 def test_a_seed_example_closing_late_and_overdue():

@@ -9,12 +9,13 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from django.db import IntegrityError, connection, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaoping.core.bulk import INSERT_ROWS, Reader, insert_rows, sqlite_epoch, sqlite_instant
+from kaoping.core.bulk import INSERT_ROWS, Reader, insert_rows, sqlite_epoch, sqlite_epochs, sqlite_instant
 
 
 def _reads(rows: list[str], out: Any) -> None:
@@ -97,6 +98,21 @@ def test_readers_can_run_at_a_lower_priority() -> None:
 def test_sqlite_epoch_is_the_text_of_that_instant(epoch: int) -> None:
     assert sqlite_epoch(epoch) == sqlite_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))
     assert sqlite_epoch(epoch) == sqlite_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))  # remembered day
+
+
+MISSING = -(2**63)
+
+
+@given(st.lists(st.one_of(st.integers(0, 4_102_444_800), st.just(MISSING)), max_size=30))
+def test_sqlite_epochs_is_sqlite_epoch_of_each(epochs: list[int]) -> None:
+    """The column form: each instant's text, None where the column holds the missing mark."""
+    expected = [None if epoch == MISSING else sqlite_epoch(epoch) for epoch in epochs]
+    assert sqlite_epochs(np.array(epochs, dtype=np.int64), MISSING) == expected
+
+
+def test_sqlite_epochs_example() -> None:
+    column = np.array([1_772_406_309, MISSING, 0], dtype=np.int64)
+    assert sqlite_epochs(column, MISSING) == ["2026-03-01 23:05:09", None, "1970-01-01 00:00:00"]
 
 
 @pytest.mark.django_db

@@ -65,8 +65,8 @@ _STATUS = (
 _PENDING, _ON_TIME, _DUE_SOON, _OVERDUE, _DONE_ON_TIME, _DONE_LATE = range(6)
 _STATUS_TEXT = np.array(_STATUS, dtype=object)
 _NODE_TEXT = np.array(("", *_CODES), dtype=object)  # by current node index + 1
-# ``round(share, 4) > BREAKER_SHARE`` (the engine's test) is ``share > 1.30005`` for every double
-# but the one nearest 1.30005, which the engine's own expression decides.
+# The engine's test, ``round(share, 4) > BREAKER_SHARE``, is ``share > 1.30005`` but for the shares
+# within a hair of it, which its own expression decides.
 _BREAKER_EDGE = BREAKER_SHARE + 0.00005
 
 
@@ -259,7 +259,7 @@ def _node(
         alerts.append(at)
     share_used: FloatArray = used / allowed
     breaker = share_used > _BREAKER_EDGE
-    for edge in np.flatnonzero(share_used == _BREAKER_EDGE).tolist():
+    for edge in np.flatnonzero(np.abs(share_used - _BREAKER_EDGE) < 1e-9).tolist():
         breaker[edge] = round(float(share_used[edge]), 4) > BREAKER_SHARE
     status = np.full(count, _PENDING, dtype=np.int64)
     status[ended] = np.where(end[ended] <= due[ended], _DONE_ON_TIME, _DONE_LATE)
@@ -377,6 +377,11 @@ def derive_common(
 ) -> list[tuple[Any, ...]]:
     """``derive_columns`` case by case: ``derived.FIELD_NAMES``' values for each case, instants as
     epoch seconds."""
+    columns = columns_of(cases)
+    return field_values(derive_columns(columns, base_limits=base_limits, calendar=calendar, now=now))
+
+
+def columns_of(cases: Sequence[CommonCase]) -> Columns:
     first = np.full((len(cases), len(KINDS)), NONE, dtype=np.int64)
     counts = np.zeros((len(cases), len(KINDS)), dtype=np.int64)
     for number, case in enumerate(cases):
@@ -386,11 +391,10 @@ def derive_common(
         counts[number, KIND_COLUMN[EventKind.TRIP]] = case.trips - 1
         counts[number, KIND_COLUMN[EventKind.RESUBMISSION]] = case.resubmissions
         counts[number, KIND_COLUMN[EventKind.ONE_TIME_NOTICE]] = case.one_time_notice
-    columns = Columns(
+    return Columns(
         np.array([case.received for case in cases], dtype=np.int64),
         first,
         counts,
         np.array([case.handling.amount for case in cases], dtype=np.int64),
         np.array([UNIT_CODE[case.handling.unit] for case in cases], dtype=np.int64),
     )
-    return field_values(derive_columns(columns, base_limits=base_limits, calendar=calendar, now=now))
