@@ -4,6 +4,7 @@ one case at a time (``deadlines.evaluate`` then ``derived.derived_values``). No 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import example, given, settings
@@ -18,7 +19,7 @@ from kaoping.cases.bulk import (
     field_values,
     stored_rows,
 )
-from kaoping.cases.deadlines import Event, EventKind, evaluate
+from kaoping.cases.deadlines import Event, EventKind, _pauses, evaluate
 from kaoping.cases.derived import FIELD_NAMES, derived_values, stored_row
 from kaoping.core.bulk import sqlite_epoch, sqlite_epochs
 from kaoping.workcal.calendar import SHANGHAI
@@ -28,6 +29,7 @@ from tests.workcal.official import official_calendar
 CAL = official_calendar()
 KINDS = [k for k in EventKind if k not in (EventKind.PAUSE_STARTED, EventKind.PAUSE_ENDED)]
 KINDS.remove(EventKind.EXTENSION_GRANTED)
+EXTENDED_NODES = ["", "handling", "acceptance", "appointment_response", "result_delivery", "own-node"]
 START = int(dt.datetime(2025, 12, 29, 8, 0, tzinfo=SHANGHAI).timestamp())  # across New Year's holiday
 
 limits = st.builds(
@@ -36,21 +38,64 @@ limits = st.builds(
     st.sampled_from(list(LimitUnit)),
 )
 events = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(-3600, 20 * 86400)), min_size=0, max_size=9)
+# Pauses and extensions: (kind, offset, node, limit)
+specials = st.lists(
+    st.one_of(
+        st.tuples(
+            st.sampled_from([EventKind.PAUSE_STARTED, EventKind.PAUSE_ENDED]),
+            st.integers(-3600, 20 * 86400),
+            st.just(""),
+            st.none(),
+        ),
+        st.tuples(
+            st.just(EventKind.EXTENSION_GRANTED),
+            st.integers(-3600, 20 * 86400),
+            st.sampled_from(EXTENDED_NODES),
+            limits,
+        ),
+    ),
+    max_size=5,
+)
 
 
 def _epoch(value: Any) -> Any:
     return int(value.timestamp()) if isinstance(value, dt.datetime) else value
 
 
-def _one_by_one(case: CommonCase, raw: list[tuple[EventKind, int]], base: dict[str, Limit], now: float):
+def _one_by_one(
+    case: CommonCase, raw: list[tuple[EventKind, int]], base: dict[str, Limit], now: float, special=()
+):
     timeline = evaluate(
-        [Event(dt.datetime.fromtimestamp(START + offset, SHANGHAI), kind) for kind, offset in raw],
+        [Event(dt.datetime.fromtimestamp(START + offset, SHANGHAI), kind) for kind, offset in raw]
+        + [_special_event(item) for item in special],
         limits={**base, "handling": case.handling},
         calendar=CAL,
         now=dt.datetime.fromtimestamp(now, SHANGHAI),
         received_at=dt.datetime.fromtimestamp(case.received, SHANGHAI),
     )
     return tuple(_epoch(v) for v in derived_values(0, timeline, ()))
+
+
+def _special_event(item) -> Event:
+    kind, offset, node, limit = item
+    at = dt.datetime.fromtimestamp(START + offset, SHANGHAI)
+    if kind is EventKind.EXTENSION_GRANTED:
+        return Event(at, kind, node=node, reason="r", approver="a", limit=str(limit))
+    return Event(at, kind, pause_kind="hearing" if kind is EventKind.PAUSE_STARTED else "")
+
+
+def _with_specials(case: CommonCase, special) -> CommonCase:
+    """The case's pauses paired as the engine pairs them, and its extended limits (the last of each
+    node in the engine's order)."""
+    events = sorted(_special_event(item) for item in special)
+    pauses = tuple(
+        (int(p.started_at.timestamp()), None if p.ended_at is None else int(p.ended_at.timestamp()))
+        for p in _pauses(events)
+    )
+    extended = {
+        (e.node or "handling"): Limit.parse(e.limit) for e in events if e.kind is EventKind.EXTENSION_GRANTED
+    }
+    return replace(case, pauses=pauses, extended=extended)
 
 
 def _common(raw: list[tuple[EventKind, int]], handling: Limit, received: int) -> CommonCase:
@@ -70,7 +115,7 @@ def _common(raw: list[tuple[EventKind, int]], handling: Limit, received: int) ->
 
 @settings(max_examples=300, deadline=None)
 @given(
-    cases=st.lists(st.tuples(events, limits, st.integers(-600, 600)), min_size=1, max_size=6),
+    cases=st.lists(st.tuples(events, limits, st.integers(-600, 600), specials), min_size=1, max_size=6),
     base=st.fixed_dictionaries(
         {"appointment_response": limits, "acceptance": limits, "result_delivery": limits}
     ),
@@ -78,7 +123,7 @@ def _common(raw: list[tuple[EventKind, int]], handling: Limit, received: int) ->
     fraction=st.sampled_from([0.0, 0.25, 0.999999]),
 )
 @example(  # a case handled though never accepted: closed, its handling never started
-    cases=[([(EventKind.HANDLED, 3600)], Limit(3, LimitUnit.WORKING_DAYS), 0)],
+    cases=[([(EventKind.HANDLED, 3600)], Limit(3, LimitUnit.WORKING_DAYS), 0, [])],
     base={"appointment_response": Limit(15, LimitUnit.WORKING_MINUTES)}
     | {
         "acceptance": Limit(30, LimitUnit.WORKING_MINUTES),
@@ -88,9 +133,17 @@ def _common(raw: list[tuple[EventKind, int]], handling: Limit, received: int) ->
     fraction=0.0,
 )
 def test_bulk_equals_one_by_one(cases, base, now_offset, fraction):
+    """Any mix of events, pauses (paired or open, before, inside or after the handling node) and
+    extensions (of any node, or of a matter's own node, which does not count)."""
     now = START + now_offset + fraction
-    common = [_common(raw, handling, START + received) for raw, handling, received in cases]
-    expected = [_one_by_one(case, raw, base, now) for case, (raw, _, _) in zip(common, cases, strict=True)]
+    common = [
+        _with_specials(_common(raw, handling, START + received), special)
+        for raw, handling, received, special in cases
+    ]
+    expected = [
+        _one_by_one(case, raw, base, now, special)
+        for case, (raw, _, _, special) in zip(common, cases, strict=True)
+    ]
     got = derive_common(common, base_limits=base, calendar=CAL, now=now)
     for one, bulk in zip(expected, got, strict=True):
         assert dict(zip(FIELD_NAMES, bulk, strict=True)) == dict(zip(FIELD_NAMES, one, strict=True))
@@ -111,7 +164,7 @@ def test_stored_rows_are_each_cases_stored_row(cases, base, now_offset):
     ``derived.stored_row`` of each case's values."""
     common = [_common(raw, handling, START + received) for raw, handling, received, _ in cases]
     units = [unit for _, _, _, unit in cases]
-    derived = derive_columns(columns_of(common), base_limits=base, calendar=CAL, now=START + now_offset)
+    derived = derive_columns(columns_of(common, base), calendar=CAL, now=START + now_offset)
     values = field_values(derived)
 
     def as_text(column):

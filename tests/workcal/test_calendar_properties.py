@@ -112,3 +112,8 @@ def test_bulk_forms_agree_with_the_scalar_forms(pairs):
         one = CAL.due_after_working_seconds(start, amount)
         assert (int(one.at.timestamp()), one.provisional) == (int(at), bool(flag))
         assert CAL.working_seconds_between(pairs[0][0], start) == int(ordinal - ordinals[0])
+    closes = CAL.close_of_day_bulk(starts)
+    for (start, _), close in zip(pairs, closes.tolist(), strict=True):
+        local = start.astimezone(CAL.tz)
+        expected = dt.datetime.combine(local.date(), CAL.office_hours.close, tzinfo=CAL.tz)
+        assert close == int(expected.timestamp())

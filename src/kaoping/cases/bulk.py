@@ -1,25 +1,33 @@
-"""The derived fields of many common cases at once: those with no pause and no extension, which are
-nearly all of them. The same answers as ``deadlines.evaluate`` then ``derived.derived_values`` give
-one case at a time (a property test holds them equal), computed on columns: one array per field
-over all the cases, the calendar's arithmetic in ``WorkCalendar``'s bulk forms, instants as epoch
-seconds. Pure: no Django.
+"""The derived fields of many cases at once: those whose instants are whole seconds, which are nearly
+all of them. The same answers as ``deadlines.evaluate`` then ``derived.derived_values`` give one case
+at a time (a property test holds them equal, pauses and extensions included), computed on columns:
+one array per field over all the cases, the calendar's arithmetic in ``WorkCalendar``'s bulk forms,
+instants as epoch seconds. Pure: no Django.
 
 A file import's readers evaluate a million cases. One by one that cost about as much as reading and
 validating their five million records; case by case in Python objects, still two fifths of a
 reader's time. ``derive_columns`` takes the cases as columns (``Columns``); ``stored_rows`` turns
 its answer into ``derived.stored_row``'s rows; ``derive_common`` is the case-by-case form of both
-inputs and answers, for tests and small callers."""
+inputs and answers, for tests and small callers. Matters' own nodes do not count: no derived field
+reads them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from kaoping.cases.deadlines import BREAKER_SHARE, DUE_SOON_SHARE, TIMED_NODES, EventKind, NodeStatus
+from kaoping.cases.deadlines import (
+    BREAKER_SHARE,
+    DUE_SOON_SHARE,
+    PAUSABLE_NODE,
+    TIMED_NODES,
+    EventKind,
+    NodeStatus,
+)
 from kaoping.cases.derived import CLOSED, OPEN
 from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.limits import Limit, LimitUnit
@@ -28,7 +36,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 
-# Event kinds that make a case uncommon: the one-at-a-time engine evaluates it.
+# Event kinds read one by one (a case's pauses are paired, its extensions ordered) before its columns.
 UNCOMMON = frozenset({EventKind.PAUSE_STARTED, EventKind.PAUSE_ENDED, EventKind.EXTENSION_GRANTED})
 # The kinds the bulk evaluation reads: the timed nodes' ends (their earliest instant) and the counted
 # ones. ``KIND_COLUMN`` gives each its column in ``Columns.first`` and ``Columns.counts``.
@@ -61,8 +69,9 @@ _STATUS = (
     NodeStatus.OVERDUE.value,
     NodeStatus.DONE_ON_TIME.value,
     NodeStatus.DONE_LATE.value,
+    NodeStatus.PAUSED.value,
 )
-_PENDING, _ON_TIME, _DUE_SOON, _OVERDUE, _DONE_ON_TIME, _DONE_LATE = range(6)
+_PENDING, _ON_TIME, _DUE_SOON, _OVERDUE, _DONE_ON_TIME, _DONE_LATE, _PAUSED = range(7)
 _STATUS_TEXT = np.array(_STATUS, dtype=object)
 _NODE_TEXT = np.array(("", *_CODES), dtype=object)  # by current node index + 1
 # The engine's test, ``round(share, 4) > BREAKER_SHARE``, is ``share > 1.30005`` but for the shares
@@ -70,14 +79,27 @@ _NODE_TEXT = np.array(("", *_CODES), dtype=object)  # by current node index + 1
 _BREAKER_EDGE = BREAKER_SHARE + 0.00005
 
 
+class Pauses(NamedTuple):
+    """The handling node's pauses of some cases, flat, in the order the engine takes them (by case,
+    then by start): a pause start paired with the next pause end, if any."""
+
+    case: IntArray  # the case's row
+    start: IntArray  # epoch seconds
+    end: IntArray  # NONE while it lasts
+
+
+NO_PAUSES = Pauses(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
+
+
 class Columns(NamedTuple):
-    """Common cases as columns, one row per case."""
+    """Cases as columns, one row per case."""
 
     received: IntArray  # epoch seconds
     first: IntArray  # (cases, len(KINDS)): the earliest instant of each kind, NONE where none
     counts: IntArray  # (cases, len(KINDS)): how many events of each kind
-    handling_amount: IntArray  # the matter's handling limit
-    handling_unit: IntArray  # its ``UNIT_CODE``
+    amounts: IntArray  # (cases, timed nodes): each node's limit, as extended
+    units: IntArray  # (cases, timed nodes): its ``UNIT_CODE``
+    pauses: Pauses = NO_PAUSES
 
 
 class Derived(NamedTuple):
@@ -106,24 +128,30 @@ class Derived(NamedTuple):
 
 
 def columns_from(
-    cases: int, positions: Sequence[int], instants: IntArray, received: IntArray, handling: Any
+    cases: int,
+    positions: Sequence[int],
+    instants: IntArray,
+    received: IntArray,
+    limits: Any,
+    pauses: Pauses = NO_PAUSES,
 ) -> Columns:
     """``Columns`` from events given flat: each event's ``case index * len(KINDS) + its kind's
-    column`` and its instant (epoch seconds); ``handling`` the cases' limits as (amount, unit code)
-    pairs."""
+    column`` and its instant (epoch seconds); ``limits`` each case's (amount, unit code) of each
+    timed node in turn, flat."""
     size = cases * len(KINDS)
     at = np.asarray(positions, dtype=np.int64)
     first = np.full(size, _LATEST, dtype=np.int64)
     np.minimum.at(first, at, instants)
     first[first == _LATEST] = NONE
     counts = np.bincount(at, minlength=size).astype(np.int64)
-    limits = np.asarray(handling, dtype=np.int64).reshape(cases, 2)
+    pairs = np.asarray(limits, dtype=np.int64).reshape(cases, len(TIMED_NODES), 2)
     return Columns(
         np.asarray(received, dtype=np.int64),
         first.reshape(cases, len(KINDS)),
         counts.reshape(cases, len(KINDS)),
-        limits[:, 0].copy(),
-        limits[:, 1].copy(),
+        np.ascontiguousarray(pairs[:, :, 0]),
+        np.ascontiguousarray(pairs[:, :, 1]),
+        pauses,
     )
 
 
@@ -142,9 +170,7 @@ class _Node(NamedTuple):
     breaker_at: IntArray
 
 
-def derive_columns(
-    cases: Columns, *, base_limits: dict[str, Limit], calendar: WorkCalendar, now: float
-) -> Derived:
+def derive_columns(cases: Columns, *, calendar: WorkCalendar, now: float) -> Derived:
     """The derived fields of each case (no warning raised yet); ``now`` is the epoch of the moment
     they are judged at."""
     count = len(cases.received)
@@ -160,13 +186,9 @@ def derive_columns(
         if index == 1:  # online cases: the clock runs from submission
             online = (start == NONE) & (kind(EventKind.ACCEPTED) != NONE)
             start[online] = cases.received[online]
-        if index == 2:
-            amount, unit = cases.handling_amount, cases.handling_unit
-        else:
-            limit = base_limits[code]
-            amount = np.full(count, limit.amount, dtype=np.int64)
-            unit = np.full(count, UNIT_CODE[limit.unit], dtype=np.int64)
-        nodes.append(_node(calendar, start, kind(end_kind), amount, unit, now))
+        pauses = cases.pauses if code == PAUSABLE_NODE else NO_PAUSES
+        amount, unit = cases.amounts[:, index], cases.units[:, index]
+        nodes.append(_node(calendar, start, kind(end_kind), amount, unit, now, pauses))
 
     status = np.stack([node.status for node in nodes])
     current = np.full(count, -1, dtype=np.int64)
@@ -184,7 +206,10 @@ def derive_columns(
     current_due = of_current(np.stack([node.due for node in nodes]))
     due_soon = of_current(np.stack([node.due_soon_at for node in nodes]))
     breaker_at = of_current(np.stack([node.breaker_at for node in nodes]))
-    next_alert = np.where(has_current, np.minimum(np.minimum(due_soon, current_due), breaker_at), NONE)
+    # A paused node's only alert to come is its due instant (its others are NONE, the least value).
+    next_alert = np.where(
+        due_soon == NONE, current_due, np.minimum(np.minimum(due_soon, current_due), breaker_at)
+    )
     acceptance = nodes[1]
     waited = (kind(EventKind.ARRIVED) != NONE) & acceptance.started & ~acceptance.running
     counts = cases.counts
@@ -215,11 +240,17 @@ def derive_columns(
 
 
 def _node(
-    calendar: WorkCalendar, start: IntArray, end: IntArray, amount: IntArray, unit: IntArray, now: float
+    calendar: WorkCalendar,
+    start: IntArray,
+    end: IntArray,
+    amount: IntArray,
+    unit: IntArray,
+    now: float,
+    pauses: Pauses,
 ) -> _Node:
-    """One timed node of every case: its due instant, allowed and used time, status, and when it
-    runs, its due-soon and breaker instants (when its used share reaches due-soon and passes the
-    breaker; at its start when that is no time at all)."""
+    """One timed node of every case: its due instant (pushed back by its pauses), allowed and used
+    time, status, and when it runs, its due-soon and breaker instants (when its used share reaches
+    due-soon and passes the breaker; at its start when that is no time at all)."""
     count = len(start)
     started = start != NONE
     begin = np.where(started, start, 0)
@@ -236,24 +267,32 @@ def _node(
         due[timed], provisional[timed] = calendar.due_after_working_seconds_bulk(
             begin[timed], amount[timed] * _UNIT_SECONDS[unit[timed]]
         )
-    # Positions on the node's clock, instants truncated to whole seconds as the engine's are.
     ended = started & (end != NONE)
     running = started & ~ended
+    paused = np.zeros(count, dtype=np.int64)
+    held = np.zeros(count, dtype=np.bool_)  # an open pause holds the running node
+    if len(pauses.case):
+        _pause(
+            calendar, pauses, begin, end, ended, started, natural, days, now, due, provisional, paused, held
+        )
+    # Positions on the node's clock, instants truncated to whole seconds as the engine's are.
     stop = np.where(ended, end, int(now))
-    allowed = np.maximum(due - begin, 1)
-    used = np.maximum(stop - begin, 0)
+    allowed = np.maximum(due - begin - paused, 1)
+    used = np.maximum(stop - begin - paused, 0)
     if worked.any():
         share = int(worked.sum())
         ordinals = calendar.working_ordinal_bulk(np.concatenate([begin[worked], due[worked], stop[worked]]))
         origin = ordinals[:share]
-        allowed[worked] = np.maximum(ordinals[share : 2 * share] - origin, 1)
-        used[worked] = np.maximum(ordinals[2 * share :] - origin, 0)
+        allowed[worked] = np.maximum(ordinals[share : 2 * share] - origin - paused[worked], 1)
+        used[worked] = np.maximum(ordinals[2 * share :] - origin - paused[worked], 0)
+    moving = running & ~held
     alerts = []
     for fraction, extra in ((DUE_SOON_SHARE, 0), (BREAKER_SHARE, 1)):
-        seconds = np.rint(allowed * fraction).astype(np.int64) + extra  # round() halves to even too
-        at = begin.copy()
-        at[running & natural] += seconds[running & natural]
-        office = running & worked & (seconds > 0)
+        # round() halves to even, as rint does
+        seconds = np.rint(allowed * fraction).astype(np.int64) + extra + paused
+        at = np.where(moving, begin, NONE)
+        at[moving & natural] += seconds[moving & natural]
+        office = moving & worked & (seconds > 0)
         if office.any():
             at[office] = calendar.due_after_working_seconds_bulk(begin[office], seconds[office])[0]
         alerts.append(at)
@@ -263,16 +302,68 @@ def _node(
         breaker[edge] = round(float(share_used[edge]), 4) > BREAKER_SHARE
     status = np.full(count, _PENDING, dtype=np.int64)
     status[ended] = np.where(end[ended] <= due[ended], _DONE_ON_TIME, _DONE_LATE)
-    status[running] = np.where(
-        now > due[running],
+    status[moving] = np.where(
+        now > due[moving],
         _OVERDUE,
-        np.where(share_used[running] >= DUE_SOON_SHARE, _DUE_SOON, _ON_TIME),
+        np.where(share_used[moving] >= DUE_SOON_SHARE, _DUE_SOON, _ON_TIME),
     )
+    status[running & held] = _PAUSED
     late = [
         None if not done else is_late
         for done, is_late in zip(ended.tolist(), (end > due).tolist(), strict=True)
     ]
     return _Node(started, running, status, due, provisional, used, breaker, late, alerts[0], alerts[1])
+
+
+def _pause(
+    calendar: WorkCalendar,
+    pauses: Pauses,
+    begin: IntArray,
+    end: IntArray,
+    ended: BoolArray,
+    started: BoolArray,
+    natural: BoolArray,
+    days: BoolArray,
+    now: float,
+    due: IntArray,
+    provisional: BoolArray,
+    paused: IntArray,
+    held: BoolArray,
+) -> None:
+    """The engine's pauses, each case's in turn (the k-th of every case at once): a pause that
+    begins before the (moving) due instant and the node's stop pushes the due instant back by the
+    working time it lasted (to the office's close, for a limit in working days). Updates ``due``,
+    ``provisional``, ``paused`` (the time paused) and ``held`` (an open pause) in place."""
+    rank = np.arange(len(pauses.case)) - np.searchsorted(pauses.case, pauses.case, side="left")
+    whole_now = int(now)
+    for turn in range(int(rank.max()) + 1):
+        which = np.flatnonzero(rank == turn)
+        case = pauses.case[which]
+        keep = started[case]
+        which, case = which[keep], case[keep]
+        pause_start = np.maximum(pauses.start[which], begin[case])
+        stop = np.where(ended[case], end[case], now)
+        keep = pause_start < np.minimum(due[case], stop)
+        which, case, pause_start = which[keep], case[keep], pause_start[keep]
+        lasts = pauses.end[which] == NONE
+        pause_end = np.where(lasts, whole_now, pauses.end[which])
+        pause_end = np.where(ended[case] & (pause_end > end[case]), end[case], pause_end)
+        held[case[lasts & ~ended[case]]] = True
+        length = pause_end - pause_start
+        office = ~natural[case]
+        if office.any():
+            ordinals = calendar.working_ordinal_bulk(np.concatenate([pause_start[office], pause_end[office]]))
+            length[office] = ordinals[office.sum() :] - ordinals[: office.sum()]
+        some = length > 0
+        case, length, office = case[some], length[some], office[some]
+        paused[case] += length
+        due[case[~office]] += length[~office]
+        if office.any():
+            shifted, flag = calendar.due_after_working_seconds_bulk(due[case[office]], length[office])
+            by_days = days[case[office]]
+            shifted[by_days] = calendar.close_of_day_bulk(shifted[by_days])
+            due[case[office]] = shifted
+            provisional[case[office]] |= flag
 
 
 def stored_rows(
@@ -370,6 +461,10 @@ class CommonCase:
     trips: int
     resubmissions: int
     one_time_notice: bool
+    # The handling node's pauses (start, end or None) in the engine's order, and the timed nodes'
+    # limits as extensions granted them (the last granted of each node).
+    pauses: tuple[tuple[int, int | None], ...] = ()
+    extended: dict[str, Limit] = field(default_factory=dict)
 
 
 def derive_common(
@@ -377,13 +472,15 @@ def derive_common(
 ) -> list[tuple[Any, ...]]:
     """``derive_columns`` case by case: ``derived.FIELD_NAMES``' values for each case, instants as
     epoch seconds."""
-    columns = columns_of(cases)
-    return field_values(derive_columns(columns, base_limits=base_limits, calendar=calendar, now=now))
+    columns = columns_of(cases, base_limits)
+    return field_values(derive_columns(columns, calendar=calendar, now=now))
 
 
-def columns_of(cases: Sequence[CommonCase]) -> Columns:
+def columns_of(cases: Sequence[CommonCase], base_limits: dict[str, Limit]) -> Columns:
     first = np.full((len(cases), len(KINDS)), NONE, dtype=np.int64)
     counts = np.zeros((len(cases), len(KINDS)), dtype=np.int64)
+    limits: list[int] = []
+    pauses: list[tuple[int, int, int]] = []
     for number, case in enumerate(cases):
         for event, at in case.first.items():
             if event in KIND_COLUMN:  # the others do not count
@@ -391,10 +488,15 @@ def columns_of(cases: Sequence[CommonCase]) -> Columns:
         counts[number, KIND_COLUMN[EventKind.TRIP]] = case.trips - 1
         counts[number, KIND_COLUMN[EventKind.RESUBMISSION]] = case.resubmissions
         counts[number, KIND_COLUMN[EventKind.ONE_TIME_NOTICE]] = case.one_time_notice
-    return Columns(
+        for code, _, _ in TIMED_NODES:
+            limit = case.extended.get(code) or (case.handling if code == "handling" else base_limits[code])
+            limits += (limit.amount, UNIT_CODE[limit.unit])
+        pauses += [(number, start, NONE if end is None else end) for start, end in case.pauses]
+    return columns_from(
+        len(cases),
+        [],
+        np.zeros(0, dtype=np.int64),
         np.array([case.received for case in cases], dtype=np.int64),
-        first,
-        counts,
-        np.array([case.handling.amount for case in cases], dtype=np.int64),
-        np.array([UNIT_CODE[case.handling.unit] for case in cases], dtype=np.int64),
-    )
+        limits,
+        Pauses(*np.array(pauses, dtype=np.int64).reshape(-1, 3).T) if pauses else NO_PAUSES,
+    )._replace(first=first, counts=counts)

@@ -39,14 +39,16 @@ import numpy as np
 from kaoping.cases.bulk import (
     KIND_COLUMN,
     KINDS,
+    NO_PAUSES,
     NONE,
     UNCOMMON,
     UNIT_CODE,
+    Pauses,
     columns_from,
     derive_columns,
     stored_rows,
 )
-from kaoping.cases.deadlines import Event, EventKind, evaluate
+from kaoping.cases.deadlines import PAUSABLE_NODE, TIMED_NODES, Event, EventKind, evaluate
 from kaoping.cases.derived import derived_values, stored_row
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
 from kaoping.core.bulk import sqlite_epochs, sqlite_instant
@@ -174,15 +176,16 @@ def read_file(
 class _Held:
     """A case the reader holds until it sends it whole: its record, its item, its events."""
 
-    __slots__ = ("batch", "closed", "common", "events", "item", "record", "seen")
+    __slots__ = ("batch", "closed", "common", "events", "item", "paused", "record", "seen")
 
     def __init__(self, record: CaseRecord, item: CaseItem, batch: int) -> None:
         self.record, self.item, self.batch = record, item, batch  # the batch it was read in
         self.events: list[tuple[Any, ...]] = []  # their rows (``event_row``)
         self.seen: dict[str, EventRecord] = {}  # event id → the event as evaluated (the first given)
         self.closed = False
-        # The bulk evaluation takes it: no pause, no extension, no instant with a fraction of a second.
+        # The bulk evaluation takes it: no instant with a fraction of a second.
         self.common = not record.received_at.microsecond
+        self.paused = False  # it has pauses or extensions (their events are looked at one by one)
 
 
 def _engine_event(record: EventRecord, zone: tzinfo) -> Event:
@@ -196,6 +199,48 @@ def _engine_event(record: EventRecord, zone: tzinfo) -> Event:
         approver=detail.get("approver", ""),
         limit=detail.get("limit", ""),
     )
+
+
+_HANDLING = next(index for index, (code, _, _) in enumerate(TIMED_NODES) if code == PAUSABLE_NODE)
+_NODE_INDEX = {code: index for index, (code, _, _) in enumerate(TIMED_NODES)}
+
+
+def _pair(limit: Limit) -> tuple[int, int]:
+    return limit.amount, UNIT_CODE[limit.unit]
+
+
+def _order(record: EventRecord) -> tuple[Any, ...]:
+    """The engine's order of events (``deadlines.Event``'s fields in turn)."""
+    detail = record.detail
+    return (
+        record.at,
+        record.kind,
+        record.node,
+        detail.get("pause_kind", ""),
+        detail.get("reason", ""),
+        detail.get("approver", ""),
+        detail.get("limit", ""),
+    )
+
+
+def _pauses_and_extensions(number: int, held: _Held, limits: Any, pauses: list[tuple[int, int, int]]) -> None:
+    """A case's pauses (as ``deadlines._pauses`` pairs them: each start with the next end) onto
+    ``pauses``, and the limits its extensions grant (the last granted of each timed node) into
+    ``limits``, as the engine reads them from its sorted events."""
+    opened: int | None = None
+    for record in sorted((r for r in held.seen.values() if r.kind in UNCOMMON), key=_order):
+        kind, at = record.kind, int(record.at.timestamp())
+        if kind is EventKind.PAUSE_STARTED and opened is None:
+            opened = at
+        elif kind is EventKind.PAUSE_ENDED and opened is not None:
+            pauses.append((number, opened, at))
+            opened = None
+        elif kind is EventKind.EXTENSION_GRANTED:
+            node = _NODE_INDEX.get(record.node or PAUSABLE_NODE)
+            if node is not None:
+                limits[number, node] = _pair(Limit.parse(record.detail["limit"]))
+    if opened is not None:
+        pauses.append((number, opened, NONE))
 
 
 def unpack(data: bytes | Batch) -> Batch:
@@ -219,9 +264,11 @@ class _Reading:
         self.epoch_instants: Callable[[Any], list[Any]] = _sqlite_epochs if text_forms else _utc_datetimes
         self.epochs: Callable[[list[Any]], Any] = _text_epochs if text_forms else _datetime_epochs
         # matter id → its handling limit as ``bulk.Columns`` holds it: (amount, unit code)
-        self.handling = {
-            matter: (limit.amount, UNIT_CODE[limit.unit]) for matter, limit in context.handling.items()
-        }
+        self.handling = {matter: _pair(limit) for matter, limit in context.handling.items()}
+        self.base_limits = [
+            _pair(context.base_limits[code]) if code != PAUSABLE_NODE else (0, 0)
+            for code, _, _ in TIMED_NODES
+        ]
         self.pack = text_forms  # marshal takes no datetime (PostgreSQL's forms): those are pickled
         self.held: dict[tuple[str, str], _Held] = {}
         self.closing: list[_Held] = []  # delivered in this batch: sent at the end of the next one
@@ -283,8 +330,10 @@ class _Reading:
         held.seen[record.external_id] = record
         held.events.append(event_row(record, self.instant, self.detail))
         kind = record.kind
-        if kind in UNCOMMON or record.at.microsecond:
+        if record.at.microsecond:
             held.common = False
+        if kind in UNCOMMON:
+            held.paused = True
         if kind is EventKind.DELIVERED and not held.closed:
             held.closed = True
             self.closing.append(held)
@@ -338,19 +387,22 @@ class _Reading:
                     instants.append(row[3])
         records = [held.record for held in cases]
         handling = self.handling
+        limits = np.empty((len(cases), len(TIMED_NODES), 2), dtype=np.int64)
+        limits[:] = self.base_limits  # the handling node's come next
+        limits[:, _HANDLING, :] = [handling[record.matter_id] for record in records]
+        pauses: list[tuple[int, int, int]] = []
+        for number, held in enumerate(cases):
+            if held.paused:
+                _pauses_and_extensions(number, held, limits, pauses)
         columns = columns_from(
             len(cases),
             positions,
             self.epochs(instants),
             self.epochs([held.item[1][10] for held in cases]),
-            [handling[record.matter_id] for record in records],
+            limits,
+            Pauses(*np.array(pauses, dtype=np.int64).reshape(-1, 3).T) if pauses else NO_PAUSES,
         )
-        derived = derive_columns(
-            columns,
-            base_limits=context.base_limits,
-            calendar=context.calendars[records[0].unit_id],
-            now=self.now,
-        )
+        derived = derive_columns(columns, calendar=context.calendars[records[0].unit_id], now=self.now)
         rows = stored_rows(derived, [record.unit_id for record in records], self.epoch_instants)
         zone = context.zone
         for held, record, row in zip(cases, records, rows, strict=True):

@@ -303,6 +303,14 @@ class WorkCalendar:
         due = self._epoch_base + due_index * 86400 + tod - self._offset
         return due, self._provisional_between(self._day_index(starts), due_index)
 
+    def close_of_day_bulk(self, instants: IntArray) -> IntArray:
+        """The office's close on each instant's local day (epoch seconds)."""
+        instants = np.asarray(instants, dtype=np.int64)
+        return np.asarray(
+            self._epoch_base + self._day_index(instants) * 86400 + self._close_seconds - self._offset,
+            dtype=np.int64,
+        )
+
     def working_ordinal_bulk(self, instants: IntArray) -> IntArray:
         """Office seconds from the start of the span to each instant (epoch seconds)."""
         instants = np.asarray(instants, dtype=np.int64)
