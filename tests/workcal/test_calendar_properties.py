@@ -113,7 +113,9 @@ def test_bulk_forms_agree_with_the_scalar_forms(pairs):
         assert (int(one.at.timestamp()), one.provisional) == (int(at), bool(flag))
         assert CAL.working_seconds_between(pairs[0][0], start) == int(ordinal - ordinals[0])
     closes = CAL.close_of_day_bulk(starts)
-    for (start, _), close in zip(pairs, closes.tolist(), strict=True):
+    days = CAL.day_ordinals_bulk(starts)
+    for (start, _), close, day in zip(pairs, closes.tolist(), days.tolist(), strict=True):
         local = start.astimezone(CAL.tz)
+        assert day == local.date().toordinal()
         expected = dt.datetime.combine(local.date(), CAL.office_hours.close, tzinfo=CAL.tz)
         assert close == int(expected.timestamp())

@@ -303,6 +303,10 @@ class WorkCalendar:
         due = self._epoch_base + due_index * 86400 + tod - self._offset
         return due, self._provisional_between(self._day_index(starts), due_index)
 
+    def day_ordinals_bulk(self, instants: IntArray) -> IntArray:
+        """The ordinal (``date.toordinal``) of each instant's local day."""
+        return np.asarray(self._day_index(np.asarray(instants, dtype=np.int64)) + self.base.toordinal())
+
     def close_of_day_bulk(self, instants: IntArray) -> IntArray:
         """The office's close on each instant's local day (epoch seconds)."""
         instants = np.asarray(instants, dtype=np.int64)
