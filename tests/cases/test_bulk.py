@@ -19,7 +19,7 @@ from kaoping.cases.bulk import (
     field_values,
     stored_rows,
 )
-from kaoping.cases.deadlines import Event, EventKind, _pauses, evaluate
+from kaoping.cases.deadlines import Event, EventKind, evaluate, pair_pauses
 from kaoping.cases.derived import FIELD_NAMES, derived_values, stored_row
 from kaoping.core.bulk import sqlite_epoch, sqlite_epochs
 from kaoping.workcal.calendar import SHANGHAI
@@ -90,7 +90,7 @@ def _with_specials(case: CommonCase, special) -> CommonCase:
     events = sorted(_special_event(item) for item in special)
     pauses = tuple(
         (int(p.started_at.timestamp()), None if p.ended_at is None else int(p.ended_at.timestamp()))
-        for p in _pauses(events)
+        for p in pair_pauses(events)
     )
     extended = {
         (e.node or "handling"): Limit.parse(e.limit) for e in events if e.kind is EventKind.EXTENSION_GRANTED

@@ -91,6 +91,14 @@ class Pauses(NamedTuple):
 NO_PAUSES = Pauses(*(np.zeros(0, dtype=np.int64) for _ in range(3)))
 
 
+def pauses_of(rows: Sequence[tuple[int, int, int]]) -> Pauses:
+    """``Pauses`` from (case row, start, end or NONE) in the engine's order."""
+    if not rows:
+        return NO_PAUSES
+    case, start, end = np.array(rows, dtype=np.int64).T
+    return Pauses(case, start, end)
+
+
 class Columns(NamedTuple):
     """Cases as columns, one row per case."""
 
@@ -492,11 +500,12 @@ def columns_of(cases: Sequence[CommonCase], base_limits: dict[str, Limit]) -> Co
             limit = case.extended.get(code) or (case.handling if code == "handling" else base_limits[code])
             limits += (limit.amount, UNIT_CODE[limit.unit])
         pauses += [(number, start, NONE if end is None else end) for start, end in case.pauses]
-    return columns_from(
-        len(cases),
-        [],
-        np.zeros(0, dtype=np.int64),
+    pairs = np.array(limits, dtype=np.int64).reshape(len(cases), len(TIMED_NODES), 2)
+    return Columns(
         np.array([case.received for case in cases], dtype=np.int64),
-        limits,
-        Pauses(*np.array(pauses, dtype=np.int64).reshape(-1, 3).T) if pauses else NO_PAUSES,
-    )._replace(first=first, counts=counts)
+        first,
+        counts,
+        np.ascontiguousarray(pairs[:, :, 0]),
+        np.ascontiguousarray(pairs[:, :, 1]),
+        pauses_of(pauses),
+    )

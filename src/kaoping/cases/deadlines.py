@@ -151,7 +151,7 @@ class Timeline:
         return any(n.status in (NodeStatus.OVERDUE, NodeStatus.DONE_LATE) for n in self.nodes)
 
 
-def _pauses(events: Sequence[Event]) -> list[Pause]:
+def pair_pauses(events: Sequence[Event]) -> list[Pause]:
     """Pair each pause start with the next pause end (sorted events)."""
     pauses: list[Pause] = []
     open_start: Event | None = None
@@ -185,7 +185,7 @@ def evaluate(
     for event in events:
         if event.kind not in first:
             first[event.kind] = event.at
-    pauses = _pauses(events) if EventKind.PAUSE_STARTED in first else []
+    pauses = pair_pauses(events) if EventKind.PAUSE_STARTED in first else []
     extensions = (
         [
             Extension(e.node or PAUSABLE_NODE, e.at, e.reason, e.approver, Limit.parse(e.limit))

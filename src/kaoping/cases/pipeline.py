@@ -39,16 +39,15 @@ import numpy as np
 from kaoping.cases.bulk import (
     KIND_COLUMN,
     KINDS,
-    NO_PAUSES,
     NONE,
     UNCOMMON,
     UNIT_CODE,
-    Pauses,
     columns_from,
     derive_columns,
+    pauses_of,
     stored_rows,
 )
-from kaoping.cases.deadlines import PAUSABLE_NODE, TIMED_NODES, Event, EventKind, evaluate
+from kaoping.cases.deadlines import PAUSABLE_NODE, TIMED_NODES, Event, EventKind, evaluate, pair_pauses
 from kaoping.cases.derived import derived_values, stored_row
 from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
 from kaoping.core.bulk import sqlite_epochs, sqlite_instant
@@ -177,7 +176,7 @@ def read_file(
 class _Held:
     """A case the reader holds until it sends it whole: its record, its item, its events."""
 
-    __slots__ = ("batch", "closed", "common", "events", "item", "paused", "record", "seen")
+    __slots__ = ("batch", "closed", "common", "events", "item", "record", "seen", "uncommon")
 
     def __init__(self, record: CaseRecord, item: CaseItem, batch: int) -> None:
         self.record, self.item, self.batch = record, item, batch  # the batch it was read in
@@ -186,7 +185,7 @@ class _Held:
         self.closed = False
         # The bulk evaluation takes it: no instant with a fraction of a second.
         self.common = not record.received_at.microsecond
-        self.paused = False  # it has pauses or extensions (their events are looked at one by one)
+        self.uncommon = False  # it has pauses or extensions (their events are read one by one)
 
 
 def _engine_event(record: EventRecord, zone: tzinfo) -> Event:
@@ -210,38 +209,21 @@ def _pair(limit: Limit) -> tuple[int, int]:
     return limit.amount, UNIT_CODE[limit.unit]
 
 
-def _order(record: EventRecord) -> tuple[Any, ...]:
-    """The engine's order of events (``deadlines.Event``'s fields in turn)."""
-    detail = record.detail
-    return (
-        record.at,
-        record.kind,
-        record.node,
-        detail.get("pause_kind", ""),
-        detail.get("reason", ""),
-        detail.get("approver", ""),
-        detail.get("limit", ""),
-    )
-
-
-def _pauses_and_extensions(number: int, held: _Held, limits: Any, pauses: list[tuple[int, int, int]]) -> None:
-    """A case's pauses (as ``deadlines._pauses`` pairs them: each start with the next end) onto
-    ``pauses``, and the limits its extensions grant (the last granted of each timed node) into
-    ``limits``, as the engine reads them from its sorted events."""
-    opened: int | None = None
-    for record in sorted((r for r in held.seen.values() if r.kind in UNCOMMON), key=_order):
-        kind, at = record.kind, int(record.at.timestamp())
-        if kind is EventKind.PAUSE_STARTED and opened is None:
-            opened = at
-        elif kind is EventKind.PAUSE_ENDED and opened is not None:
-            pauses.append((number, opened, at))
-            opened = None
-        elif kind is EventKind.EXTENSION_GRANTED:
-            node = _NODE_INDEX.get(record.node or PAUSABLE_NODE)
+def _pauses_and_extensions(
+    number: int, held: _Held, zone: tzinfo, limits: Any, pauses: list[tuple[int, int, int]]
+) -> None:
+    """A case's pauses onto ``pauses`` (row, start, end or NONE), paired by the engine's own
+    ``pair_pauses``, and the limits its extensions grant (the last granted of each timed node, in
+    the engine's order of events) into ``limits``."""
+    events = sorted(_engine_event(record, zone) for record in held.seen.values() if record.kind in UNCOMMON)
+    for pause in pair_pauses(events):
+        end = NONE if pause.ended_at is None else int(pause.ended_at.timestamp())
+        pauses.append((number, int(pause.started_at.timestamp()), end))
+    for event in events:
+        if event.kind is EventKind.EXTENSION_GRANTED:
+            node = _NODE_INDEX.get(event.node or PAUSABLE_NODE)
             if node is not None:
-                limits[number, node] = _pair(Limit.parse(record.detail["limit"]))
-    if opened is not None:
-        pauses.append((number, opened, NONE))
+                limits[number, node] = _pair(Limit.parse(event.limit))
 
 
 def unpack(data: bytes | Batch) -> Batch:
@@ -334,7 +316,7 @@ class _Reading:
         if record.at.microsecond:
             held.common = False
         if kind in UNCOMMON:
-            held.paused = True
+            held.uncommon = True
         if kind is EventKind.DELIVERED and not held.closed:
             held.closed = True
             self.closing.append(held)
@@ -393,8 +375,8 @@ class _Reading:
         limits[:, _HANDLING, :] = [handling[record.matter_id] for record in records]
         pauses: list[tuple[int, int, int]] = []
         for number, held in enumerate(cases):
-            if held.paused:
-                _pauses_and_extensions(number, held, limits, pauses)
+            if held.uncommon:
+                _pauses_and_extensions(number, held, context.zone, limits, pauses)
         received = self.epochs([held.item[1][10] for held in cases])
         columns = columns_from(
             len(cases),
@@ -402,7 +384,7 @@ class _Reading:
             self.epochs(instants),
             received,
             limits,
-            Pauses(*np.array(pauses, dtype=np.int64).reshape(-1, 3).T) if pauses else NO_PAUSES,
+            pauses_of(pauses),
         )
         calendar = context.calendars[records[0].unit_id]
         derived = derive_columns(columns, calendar=calendar, now=self.now)
