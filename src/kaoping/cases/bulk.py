@@ -56,8 +56,12 @@ NONE = np.iinfo(np.int64).min  # "no instant" in an instant column
 _LATEST = np.iinfo(np.int64).max
 
 # Limit units as codes in a column; natural hours are counted on the clock, the rest in office time.
-UNIT_CODE = {LimitUnit.NATURAL_HOURS: 0, LimitUnit.WORKING_DAYS: 1, LimitUnit.WORKING_MINUTES: 2}
-UNIT_CODE[LimitUnit.WORKING_HOURS] = 3
+UNIT_CODE = {
+    LimitUnit.NATURAL_HOURS: 0,
+    LimitUnit.WORKING_DAYS: 1,
+    LimitUnit.WORKING_MINUTES: 2,
+    LimitUnit.WORKING_HOURS: 3,
+}
 _NATURAL, _DAYS = 0, 1
 _UNIT_SECONDS = np.array([3600, 0, 60, 3600], dtype=np.int64)
 
@@ -374,41 +378,36 @@ def _pause(
             provisional[case[office]] |= flag
 
 
-def stored_rows(
-    derived: Derived, unit_ids: Sequence[int], instants: Callable[[IntArray], list[Any]]
-) -> list[tuple[Any, ...]]:
-    """``derived.stored_row(0, unit, values, instant)`` of each case, as a tuple; ``instants``
-    converts an instant column (NONE as None) to the backend's form."""
-    count = len(derived.closed)
-    zeros = [0] * count
-    status = _STATUS_TEXT[derived.deadline_status].tolist()
-    node = _NODE_TEXT[derived.current_node + 1].tolist()
-    current_due = instants(derived.current_due_at)
-    overdue, breaker = derived.overdue.tolist(), derived.breaker.tolist()
-    late = derived.late
-    values = zip(
+def _derived_columns(derived: Derived, instants: Callable[[IntArray], list[Any]]) -> list[list[Any]]:
+    """``derived.DERIVED_NAMES``' values as lists, one per name, instants through ``instants``."""
+    return [
         np.where(derived.closed, CLOSED, OPEN).tolist(),
         instants(derived.accepted_at),
         instants(derived.handled_at),
         instants(derived.delivered_at),
         instants(derived.handling_due_at),
-        status,
-        node,
-        current_due,
+        _STATUS_TEXT[derived.deadline_status].tolist(),
+        _NODE_TEXT[derived.current_node + 1].tolist(),
+        instants(derived.current_due_at),
         derived.provisional.tolist(),
-        overdue,
-        breaker,
+        derived.overdue.tolist(),
+        derived.breaker.tolist(),
         derived.trips.tolist(),
         derived.resubmissions.tolist(),
         derived.one_time_notice.tolist(),
-        late[0],
-        late[1],
-        late[2],
-        late[3],
+        *derived.late,
         derived.wait_minutes,
-        zeros,
-        strict=True,
-    )
+    ]
+
+
+def stored_rows(
+    derived: Derived, unit_ids: Sequence[int], instants: Callable[[IntArray], list[Any]]
+) -> list[tuple[Any, ...]]:
+    """``derived.stored_row(0, unit, values, instant)`` of each case, as a tuple; ``instants``
+    converts an instant column (NONE as None) to the backend's form."""
+    columns = _derived_columns(derived, instants)
+    zeros = [0] * len(derived.closed)
+    status, node, current_due, overdue, breaker = (columns[i] for i in (5, 6, 7, 9, 10))
     alerts = zip(
         zeros,
         unit_ids,
@@ -423,33 +422,17 @@ def stored_rows(
         strict=True,
     )
     has_alert = (derived.next_alert_at != NONE).tolist()
+    values = zip(*columns, zeros, strict=True)
     return [row + alert if has else row for row, alert, has in zip(values, alerts, has_alert, strict=True)]
 
 
 def field_values(derived: Derived) -> list[tuple[Any, ...]]:
     """``derived.FIELD_NAMES``' values of each case, instants as epoch seconds."""
-    instant = _epochs_or_none
+    alerts = (derived.due_soon_at, derived.breaker_at, derived.next_alert_at)
     return list(
         zip(
-            np.where(derived.closed, CLOSED, OPEN).tolist(),
-            instant(derived.accepted_at),
-            instant(derived.handled_at),
-            instant(derived.delivered_at),
-            instant(derived.handling_due_at),
-            _STATUS_TEXT[derived.deadline_status].tolist(),
-            _NODE_TEXT[derived.current_node + 1].tolist(),
-            instant(derived.current_due_at),
-            derived.provisional.tolist(),
-            derived.overdue.tolist(),
-            derived.breaker.tolist(),
-            derived.trips.tolist(),
-            derived.resubmissions.tolist(),
-            derived.one_time_notice.tolist(),
-            *derived.late,
-            derived.wait_minutes,
-            instant(derived.due_soon_at),
-            instant(derived.breaker_at),
-            instant(derived.next_alert_at),
+            *_derived_columns(derived, _epochs_or_none),
+            *(_epochs_or_none(column) for column in alerts),
             strict=True,
         )
     )
