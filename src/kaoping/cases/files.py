@@ -60,29 +60,44 @@ def read_numbered_rows(
     from_gbt: Callable[..., dict[str, Any]] = from_gbt,
     keep: Callable[[int], bool] | None = None,
     by_case: tuple[int, int] | None = None,
+    cleaned: bool = True,
 ) -> Iterator[tuple[int, str, dict[str, Any] | None, str]]:
     """``read_rows`` with each row's number (its line, or its sheet row) first. With ``keep``, only
     the rows whose number it accepts; a JSON line left out is not even parsed. With ``by_case``
     (index, parts), only the part's share of a case file's records: those whose case (a case's own
     id, an event's ``case``) hashes to it, so a case and its events are read by one part; a JSON line
     whose case is plain in its bytes (almost always) is not parsed when it is another part's. Each
-    unreadable row is one part's too. Several reader processes share a file these ways."""
+    unreadable row is one part's too. Several reader processes share a file these ways. Without
+    ``cleaned`` the records come as read, for the caller to ``clean``."""
     kind = detect_format(path, what)
     if not path.exists():
         raise KaopingError(ErrorCode.BAD_FILE, what=what, where=str(path), why="does not exist")
     if kind == "jsonl":
         # Cleaned as they are read: a million records skip a generator's hop each.
         yield from _jsonl(
-            path, keep, by_case, lambda record: _normalise(record, source, gbt_fields, from_gbt)
+            path,
+            keep,
+            by_case,
+            (lambda record: _normalise(record, source, gbt_fields, from_gbt)) if cleaned else _same,
         )
         return
     rows = {"csv": _csv, "xlsx": _xlsx}[kind](path, keep)
     if by_case is not None:
         rows = _shared(rows, *by_case)
     for number, where, record, error in rows:
-        if record is not None:
+        if record is not None and cleaned:
             record = _normalise(record, source, gbt_fields, from_gbt)
         yield number, where, record, error
+
+
+def _same(record: dict[str, Any]) -> dict[str, Any]:
+    return record
+
+
+def clean(record: dict[str, Any], source: str) -> dict[str, Any]:
+    """A record as ``read_numbered_rows`` cleans it: GB/T 39046-2020 names mapped, empty values
+    dropped, the source system filled in."""
+    return _normalise(record, source, GBT_CASE_FIELDS, from_gbt)
 
 
 Numbered = Iterator[tuple[int, str, dict[str, Any] | None, str]]

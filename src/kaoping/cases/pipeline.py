@@ -49,7 +49,7 @@ from kaoping.cases.bulk import (
 )
 from kaoping.cases.deadlines import PAUSABLE_NODE, TIMED_NODES, Event, EventKind, evaluate, pair_pauses
 from kaoping.cases.derived import derived_values, stored_row
-from kaoping.cases.ingest import CaseRecord, EventRecord, Lookups, RecordError, validate
+from kaoping.cases.ingest import CaseRecord, EventRecord, FastPath, Lookups, RecordError, validate
 from kaoping.core.bulk import sqlite_epochs, sqlite_instant
 from kaoping.workcal.calendar import WorkCalendar
 from kaoping.workcal.limits import Limit
@@ -174,26 +174,41 @@ def read_file(
 
 
 class _Held:
-    """A case the reader holds until it sends it whole: its record, its item, its events."""
+    """A case the reader holds until it sends it whole: its item and its events' rows."""
 
-    __slots__ = ("batch", "closed", "common", "events", "item", "record", "seen", "uncommon")
+    __slots__ = ("batch", "closed", "common", "events", "item", "seen", "uncommon")
 
-    def __init__(self, record: CaseRecord, item: CaseItem, batch: int) -> None:
-        self.record, self.item, self.batch = record, item, batch  # the batch it was read in
-        self.events: list[tuple[Any, ...]] = []  # their rows (``event_row``)
-        self.seen: dict[str, EventRecord] = {}  # event id → the event as evaluated (the first given)
+    def __init__(self, item: CaseItem, batch: int, common: bool) -> None:
+        self.item, self.batch = item, batch  # the batch it was read in
+        self.events: list[tuple[Any, ...]] = []  # their rows (``event_row``), each event once
+        self.seen: set[str] = set()  # their ids
         self.closed = False
         # The bulk evaluation takes it: no instant with a fraction of a second.
-        self.common = not record.received_at.microsecond
+        self.common = common
         self.uncommon = False  # it has pauses or extensions (their events are read one by one)
 
 
-def _engine_event(record: EventRecord, zone: tzinfo) -> Event:
-    detail = record.detail
+def _utc(instant: Any) -> dt.datetime:
+    """An instant of a row as an aware datetime: SQLite's text (UTC) or the datetime itself."""
+    if type(instant) is str:
+        return dt.datetime.fromisoformat(instant).replace(tzinfo=dt.UTC)
+    assert isinstance(instant, dt.datetime)
+    return instant
+
+
+def _whole_second(instant: Any) -> bool:
+    return len(instant) == 19 if type(instant) is str else not instant.microsecond
+
+
+def _engine_event(row: tuple[Any, ...], zone: tzinfo) -> Event:
+    """An event's row (``event_row``) as the deadline engine takes it."""
+    detail = row[5]
+    if type(detail) is str:
+        detail = json.loads(detail)
     return Event(
-        at=record.at.astimezone(zone),
-        kind=record.kind,
-        node=record.node,
+        at=_utc(row[3]).astimezone(zone),
+        kind=EventKind(row[2]),
+        node=row[4],
         pause_kind=detail.get("pause_kind", ""),
         reason=detail.get("reason", ""),
         approver=detail.get("approver", ""),
@@ -201,6 +216,7 @@ def _engine_event(record: EventRecord, zone: tzinfo) -> Event:
     )
 
 
+_DELIVERED = EventKind.DELIVERED.value
 _HANDLING = next(index for index, (code, _, _) in enumerate(TIMED_NODES) if code == PAUSABLE_NODE)
 _NODE_INDEX = {code: index for index, (code, _, _) in enumerate(TIMED_NODES)}
 
@@ -215,7 +231,7 @@ def _pauses_and_extensions(
     """A case's pauses onto ``pauses`` (row, start, end or NONE), paired by the engine's own
     ``pair_pauses``, and the limits its extensions grant (the last granted of each timed node, in
     the engine's order of events) into ``limits``."""
-    events = sorted(_engine_event(record, zone) for record in held.seen.values() if record.kind in UNCOMMON)
+    events = sorted(_engine_event(row, zone) for row in held.events if row[2] in UNCOMMON)
     for pause in pair_pauses(events):
         end = NONE if pause.ended_at is None else int(pause.ended_at.timestamp())
         pauses.append((number, int(pause.started_at.timestamp()), end))
@@ -258,6 +274,8 @@ class _Reading:
         self.due: list[_Held] = []  # delivered in the batch before: sent at the end of this one
         self.batches = 0  # batches put so far
         self.repeated = 0  # held cases and their events given again since the last batch
+        self.source = ""  # the file's source system, for records without one
+        self.fast: FastPath | None = None  # the common records' path (SQLite's forms)
 
     def run(self, path: str, source: str, batch: int, out: Any) -> None:
         """Put a batch for every ``batch`` rows of this part's (the other parts' JSON lines are
@@ -265,9 +283,14 @@ class _Reading:
         from kaoping.cases.files import read_numbered_rows
 
         part = self.part
+        self.source = source
+        if self.pack:
+            self.fast = FastPath(self.lookups, source)
         rows = 0
         current = self._empty()
-        for _number, where, raw, error in read_numbered_rows(Path(path), source=source, by_case=part):
+        for _number, where, raw, error in read_numbered_rows(
+            Path(path), source=source, by_case=part, cleaned=False
+        ):
             if raw is None:
                 current.unreadable.append((where, "", error))
             else:
@@ -287,37 +310,59 @@ class _Reading:
         return Batch(0, [], [], [], [], [], 0)
 
     def _take(self, where: str, raw: dict[str, Any], batch: Batch) -> None:
+        fast = self.fast
+        if fast is not None:
+            kind = raw.get("type")
+            if kind == "event":
+                found = fast.event(raw)
+                if found is not None:
+                    self._event(where, found[0], found[1], batch)
+                    return
+            elif kind == "case":
+                row = fast.case(raw)
+                if row is not None:
+                    self._case((where, row))
+                    return
+        from kaoping.cases.files import clean
+
+        raw = clean(raw, self.source)
         try:
             record = validate(raw, self.lookups)
         except RecordError as exc:
             batch.rejected.append((where, str(raw.get("id", "")), str(exc)))
             return
         if type(record) is CaseRecord:
-            item = case_item(where, record, self.instant)
-            key = (record.source, record.external_id)
-            if key in self.held:
-                # Given again while held: a duplicate, as the API path counts it. Sent the general
-                # way it would be stored before the held case, the first given.
-                self.repeated += 1
-            else:
-                self.held[key] = _Held(record, item, self.batches)
-            return
-        assert type(record) is EventRecord
-        held = self.held.get((record.source, record.case_external_id))
+            self._case(case_item(where, record, self.instant))
+        else:
+            assert type(record) is EventRecord
+            self._event(where, record.case_external_id, event_row(record, self.instant, self.detail), batch)
+
+    def _case(self, item: CaseItem) -> None:
+        row = item[1]
+        key = (row[0], row[1])
+        if key in self.held:
+            # Given again while held: a duplicate, as the API path counts it. Sent the general
+            # way it would be stored before the held case, the first given.
+            self.repeated += 1
+        else:
+            self.held[key] = _Held(item, self.batches, _whole_second(row[10]))
+
+    def _event(self, where: str, case_id: str, row: tuple[Any, ...], batch: Batch) -> None:
+        held = self.held.get((row[0], case_id))
         if held is None:
-            batch.events.append(event_item(where, record, self.instant, self.detail))
+            batch.events.append((where, case_id, row))
             return
-        if record.external_id in held.seen:
+        if row[1] in held.seen:
             self.repeated += 1
             return
-        held.seen[record.external_id] = record
-        held.events.append(event_row(record, self.instant, self.detail))
-        kind = record.kind
-        if record.at.microsecond:
+        held.seen.add(row[1])
+        held.events.append(row)
+        kind = row[2]
+        if not _whole_second(row[3]):
             held.common = False
         if kind in UNCOMMON:
             held.uncommon = True
-        if kind is EventKind.DELIVERED and not held.closed:
+        if kind == _DELIVERED and not held.closed:
             held.closed = True
             self.closing.append(held)
 
@@ -337,11 +382,11 @@ class _Reading:
         self.batches += 1
         common: dict[int, list[_Held]] = defaultdict(list)  # by unit
         for held in sending:
-            record = held.record
-            if self.held.pop((record.source, record.external_id), None) is None:
+            row = held.item[1]
+            if self.held.pop((row[0], row[1]), None) is None:
                 continue  # already sent, for its age
             if held.common:
-                common[record.unit_id].append(held)
+                common[row[3]].append(held)
             else:
                 batch.whole.append(self._whole(held))
         # A calendar at a time (most units share one); sent by unit, the cases' indexes that lead
@@ -368,16 +413,16 @@ class _Reading:
                 if column is not None:
                     positions.append(offset + column)
                     instants.append(row[3])
-        records = [held.record for held in cases]
+        rows = [held.item[1] for held in cases]
         handling = self.handling
         limits = np.empty((len(cases), len(TIMED_NODES), 2), dtype=np.int64)
         limits[:] = self.base_limits  # the handling node's come next
-        limits[:, _HANDLING, :] = [handling[record.matter_id] for record in records]
+        limits[:, _HANDLING, :] = [handling[row[2]] for row in rows]
         pauses: list[tuple[int, int, int]] = []
         for number, held in enumerate(cases):
             if held.uncommon:
                 _pauses_and_extensions(number, held, context.zone, limits, pauses)
-        received = self.epochs([held.item[1][10] for held in cases])
+        received = self.epochs([row[10] for row in rows])
         columns = columns_from(
             len(cases),
             positions,
@@ -386,30 +431,30 @@ class _Reading:
             limits,
             pauses_of(pauses),
         )
-        calendar = context.calendars[records[0].unit_id]
+        calendar = context.calendars[rows[0][3]]
         derived = derive_columns(columns, calendar=calendar, now=self.now)
-        rows = stored_rows(derived, [record.unit_id for record in records], self.epoch_instants)
+        stored = stored_rows(derived, [row[3] for row in rows], self.epoch_instants)
         days = calendar.day_ordinals_bulk(received).tolist()  # the calendar's zone is the local one
         batch.whole.extend(
-            (held.item, row, day, held.events) for held, row, day in zip(cases, rows, days, strict=True)
+            (held.item, row, day, held.events) for held, row, day in zip(cases, stored, days, strict=True)
         )
 
     def _whole(self, held: _Held) -> WholeCase:
         context = self.context
-        record = held.record
-        received = record.received_at.astimezone(context.zone)
-        custom = context.custom.get(record.matter_id)
+        row = held.item[1]
+        matter_id, unit_id = row[2], row[3]
+        received = _utc(row[10]).astimezone(context.zone)
         timeline = evaluate(
-            [_engine_event(e, context.zone) for e in held.seen.values()],
-            limits={**context.base_limits, "handling": context.handling[record.matter_id]},
-            calendar=context.calendars[record.unit_id],
+            [_engine_event(event, context.zone) for event in held.events],
+            limits={**context.base_limits, "handling": context.handling[matter_id]},
+            calendar=context.calendars[unit_id],
             now=context.now,
             received_at=received,
-            custom_limits=custom,
+            custom_limits=context.custom.get(matter_id),
         )
         values = derived_values(0, timeline, ())
         day = received.date().toordinal()
-        return held.item, stored_row(0, record.unit_id, values, self.instant), day, held.events
+        return held.item, stored_row(0, unit_id, values, self.instant), day, held.events
 
 
 def evaluate_chunks(database: str, tasks: Any, results: Any, now: dt.datetime) -> None:
