@@ -262,7 +262,7 @@ _PLAIN_KINDS = {
     if kind not in (EventKind.PAUSE_STARTED, EventKind.EXTENSION_GRANTED)
 }
 _NODE_KINDS = frozenset((EventKind.NODE_STARTED.value, EventKind.NODE_FINISHED.value))
-_TWO_DIGITS_60 = frozenset(f"{n:02d}" for n in range(60))
+_MINUTES_SECONDS = frozenset(f":{minute:02d}:{second:02d}" for minute in range(60) for second in range(60))
 _HOUR = dt.timedelta(hours=1)
 _LAST_SECOND = dt.timedelta(minutes=59, seconds=59)
 
@@ -304,14 +304,10 @@ class FastPath:
 
     def instant(self, value: Any) -> str | None:
         """``sqlite_instant(parse_instant(value))``, when it is within the calendar's span."""
-        if (
-            type(value) is not str
-            or len(value) != 25
-            or value[13] != ":"
-            or value[16] != ":"
-            or value[14:16] not in _TWO_DIGITS_60
-            or value[17:19] not in _TWO_DIGITS_60
-        ):
+        if type(value) is not str or len(value) != 25:
+            return None
+        tail = value[13:19]
+        if tail not in _MINUTES_SECONDS:
             return None
         key = value[:13] + value[19:]
         hour = self._hours.get(key)
@@ -319,7 +315,7 @@ class FastPath:
             if len(self._hours) >= 100_000:
                 self._hours.clear()
             hour = self._hours[key] = self._hour(key, value)
-        return hour + value[13:19] if hour else None
+        return hour + tail if hour else None
 
     def _hour(self, key: str, value: str) -> str:
         """The UTC hour of the instants with this key, when ``value`` (one of them) is read as the

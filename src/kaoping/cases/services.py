@@ -566,9 +566,14 @@ def _store_items(
     received = instant(now)
     prep = CaseEvent._meta.get_field("detail").get_db_prep_save
     new_events: list[tuple[Any, ...]] = []
+    # The cases given events, but for the newly stored evaluated ones (touched anyway): when every
+    # event is stored, these are the cases the events touched, with no look at a million events.
+    given: set[int] = set()
     text_details = connection.vendor == "sqlite"  # the readers' details are stored as they come
     for key, whole_case in evaluated.items():
         evaluated_id = existing_cases[key]
+        if whole_case[3] and key not in added:
+            given.add(evaluated_id)
         if text_details:
             new_events += [(evaluated_id, *row, received) for row in whole_case[3]]
             continue
@@ -593,13 +598,15 @@ def _store_items(
                 )
             continue
         vouched.discard(case_id)  # an event of it the reader did not evaluate
+        given.add(case_id)
         detail = row[5] if isinstance(row[5], str) else prep(row[5], connection)
         new_events.append((case_id, *row[:5], detail, received))
     # Not sorted first: the readers send a case with its events, so they come nearly in the order of
     # both indexes already. An event given twice in the batch, or stored before, is not inserted
     # (the first in this order is).
     stored = _insert_events(new_events)
-    if len(stored) < len(new_events):
+    every = len(stored) == len(new_events)
+    if not every:
         kept = {id(row) for row in stored}
         for row in new_events:
             if id(row) not in kept:
@@ -610,7 +617,10 @@ def _store_items(
 
     touched = {existing_cases[(row[0], row[1])] for row in new_cases}
     touched.update(existing_cases[key] for key in new_evaluated)
-    touched.update(map(itemgetter(0), new_events))  # a million events: no generator
+    if every:
+        touched |= given
+    else:
+        touched.update(map(itemgetter(0), new_events))
     touched -= vouched
     if new_evaluated:
         _store_evaluated([(existing_cases[key], evaluated[key]) for key in new_evaluated])
