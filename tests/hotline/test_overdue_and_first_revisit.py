@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kaoping.assessment import hotline_metrics
@@ -265,6 +265,7 @@ def test_the_first_revisit_rate_is_the_units_first_revisit_confirmed_by_the_cent
 
 MONTHS = [(dt.date(2026, m, 1), dt.date(2026, m + 1, 1) - dt.timedelta(days=1)) for m in (3, 4, 5, 6)]
 START = at("2026-03-01T00:00")
+END = at("2026-07-01T00:00")  # of the months assessed
 
 
 @st.composite
@@ -285,6 +286,8 @@ def _tickets(draw: Any) -> list[tuple[dt.datetime, dt.datetime | None, dt.dateti
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tickets=_tickets(), now_hours=st.integers(0, 24 * 125))
+# Closed on time just after the last month assessed: its verdict belongs to July.
+@example(tickets=[(at("2026-06-11T00:00"), at("2026-06-11T00:00"), at("2026-07-01T00:00"))], now_hours=0)
 def test_each_verdict_counts_once_across_the_months(
     hot: Hotline, tickets: list[tuple[dt.datetime, dt.datetime | None, dt.datetime | None]], now_hours: int
 ) -> None:
@@ -324,6 +327,9 @@ def test_each_verdict_counts_once_across_the_months(
     assert len(seen) == len(set(seen))  # no ticket counted in two months
     expected_late = [n for n, (d, r, _c) in enumerate(tickets) if d < now and (r is None or r > d)]
     assert sorted(seen) == sorted(f"P{n}" for n in expected_late)
-    on_time = [n for n, (d, r, c) in enumerate(tickets) if c is not None and r is not None and r <= d]
+    # An on-time verdict counts in the month the ticket closed: one closed after June, in none of these.
+    on_time = [
+        n for n, (d, r, c) in enumerate(tickets) if c is not None and c < END and r is not None and r <= d
+    ]
     assert punctual == len(on_time)
     assert judged == len(on_time) + len(expected_late)
