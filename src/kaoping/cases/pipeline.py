@@ -49,6 +49,7 @@ from kaoping.cases.bulk import (
 )
 from kaoping.cases.deadlines import PAUSABLE_NODE, TIMED_NODES, Event, EventKind, evaluate, pair_pauses
 from kaoping.cases.derived import derived_values, stored_row
+from kaoping.cases.files import clean, read_numbered_rows
 from kaoping.cases.ingest import CaseRecord, EventRecord, FastPath, Lookups, RecordError, validate
 from kaoping.core.bulk import sqlite_epochs, sqlite_instant
 from kaoping.workcal.calendar import WorkCalendar
@@ -280,8 +281,6 @@ class _Reading:
     def run(self, path: str, source: str, batch: int, out: Any) -> None:
         """Put a batch for every ``batch`` rows of this part's (the other parts' JSON lines are
         skipped unparsed, by the case id in their bytes)."""
-        from kaoping.cases.files import read_numbered_rows
-
         part = self.part
         self.source = source
         if self.pack:
@@ -323,8 +322,6 @@ class _Reading:
                 if row is not None:
                     self._case((where, row))
                     return
-        from kaoping.cases.files import clean
-
         raw = clean(raw, self.source)
         try:
             record = validate(raw, self.lookups)
