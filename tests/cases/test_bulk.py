@@ -173,14 +173,19 @@ def test_stored_rows_are_each_cases_stored_row(cases, base, now_offset):
     def as_datetime(column):
         return [None if v == NONE else dt.datetime.fromtimestamp(v, dt.UTC) for v in column.tolist()]
 
-    for convert, one in (
-        (as_text, sqlite_epoch),
-        (as_datetime, lambda v: dt.datetime.fromtimestamp(v, dt.UTC)),
+    for convert, one, as_ints in (
+        (as_text, sqlite_epoch, False),
+        (as_text, sqlite_epoch, True),  # SQLite's form: the flags as 1 and 0
+        (as_datetime, lambda v: dt.datetime.fromtimestamp(v, dt.UTC), False),
     ):
-        rows = stored_rows(derived, units, convert)
+        rows = stored_rows(derived, units, convert, flags_as_ints=as_ints)
         assert [list(row) for row in rows] == [
             stored_row(0, unit, case_values, one) for unit, case_values in zip(units, values, strict=True)
         ]
+        flags = [value for row in rows for value in row if type(value) in (bool, int) and value in (0, 1)]
+        assert flags  # every row has flags (provisional, overdue …)
+        expected: set[type] = {int} if as_ints else {bool, int}
+        assert {type(value) for value in flags} == expected
 
 
 def test_the_breaker_at_the_rounding_edge():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -131,3 +132,29 @@ def test_insert_rows_inserts_every_row_over_several_statements_and_counts_the_ne
     assert stored == rows + again[len(again) - new :]
     with pytest.raises(IntegrityError), transaction.atomic():  # the driver's error, as Django's
         insert_rows("bulk_probe", ("n", "label"), [(0, "once more")])
+
+
+@pytest.mark.django_db
+def test_flags_and_nulls_are_stored_as_before_through_the_registered_adapters() -> None:
+    """core's ready() registers SQLite adapters for bool and None (a speed-up): a bool is still
+    stored as 1 or 0, a None as NULL, whichever way it is bound."""
+    assert {(bool, sqlite3.PrepareProtocol), (type(None), sqlite3.PrepareProtocol)} <= sqlite3.adapters.keys()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE flag_probe (flag boolean NULL, other boolean NULL)")
+        cursor.execute("INSERT INTO flag_probe VALUES (%s, %s), (%s, %s)", [True, None, False, None])
+    insert_rows("flag_probe", ("flag", "other"), [(True, False), (None, True)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT flag, other FROM flag_probe ORDER BY flag, other")
+        stored = [tuple(None if v is None else bool(v) for v in row) for row in cursor.fetchall()]
+    assert sorted(stored, key=repr) == sorted(
+        [(True, None), (False, None), (True, False), (None, True)], key=repr
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT typeof(flag), typeof(other), flag, other FROM flag_probe ORDER BY rowid")
+            assert cursor.fetchall() == [
+                ("integer", "null", 1, None),
+                ("integer", "null", 0, None),
+                ("integer", "integer", 1, 0),
+                ("null", "integer", None, 1),
+            ]

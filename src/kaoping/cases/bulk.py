@@ -378,8 +378,18 @@ def _pause(
             provisional[case[office]] |= flag
 
 
-def _derived_columns(derived: Derived, instants: Callable[[IntArray], list[Any]]) -> list[list[Any]]:
-    """``derived.DERIVED_NAMES``' values as lists, one per name, instants through ``instants``."""
+def _derived_columns(
+    derived: Derived, instants: Callable[[IntArray], list[Any]], *, flags_as_ints: bool = False
+) -> list[list[Any]]:
+    """``derived.DERIVED_NAMES``' values as lists, one per name, instants through ``instants``; the
+    flags as 1, 0 (and None) with ``flags_as_ints``."""
+    if flags_as_ints:
+        flag: Callable[[BoolArray], list[Any]] = _ints
+        late: list[list[Any]] = [
+            [None if value is None else int(value) for value in node] for node in derived.late
+        ]
+    else:
+        flag, late = _bools, derived.late
     return [
         np.where(derived.closed, CLOSED, OPEN).tolist(),
         instants(derived.accepted_at),
@@ -389,23 +399,37 @@ def _derived_columns(derived: Derived, instants: Callable[[IntArray], list[Any]]
         _STATUS_TEXT[derived.deadline_status].tolist(),
         _NODE_TEXT[derived.current_node + 1].tolist(),
         instants(derived.current_due_at),
-        derived.provisional.tolist(),
-        derived.overdue.tolist(),
-        derived.breaker.tolist(),
+        flag(derived.provisional),
+        flag(derived.overdue),
+        flag(derived.breaker),
         derived.trips.tolist(),
         derived.resubmissions.tolist(),
-        derived.one_time_notice.tolist(),
-        *derived.late,
+        flag(derived.one_time_notice),
+        *late,
         derived.wait_minutes,
     ]
 
 
+def _bools(column: BoolArray) -> list[Any]:
+    return column.tolist()  # type: ignore[no-any-return]
+
+
+def _ints(column: BoolArray) -> list[Any]:
+    return column.astype(np.int64).tolist()  # type: ignore[no-any-return]
+
+
 def stored_rows(
-    derived: Derived, unit_ids: Sequence[int], instants: Callable[[IntArray], list[Any]]
+    derived: Derived,
+    unit_ids: Sequence[int],
+    instants: Callable[[IntArray], list[Any]],
+    *,
+    flags_as_ints: bool = False,
 ) -> list[tuple[Any, ...]]:
     """``derived.stored_row(0, unit, values, instant)`` of each case, as a tuple; ``instants``
-    converts an instant column (NONE as None) to the backend's form."""
-    columns = _derived_columns(derived, instants)
+    converts an instant column (NONE as None) to the backend's form. With ``flags_as_ints`` the
+    flags are 1 and 0, as SQLite stores them: its driver binds an int directly, a bool only after
+    looking for an adapter."""
+    columns = _derived_columns(derived, instants, flags_as_ints=flags_as_ints)
     zeros = [0] * len(derived.closed)
     status, node, current_due, overdue, breaker = (columns[i] for i in (5, 6, 7, 9, 10))
     alerts = zip(

@@ -430,7 +430,7 @@ class _Reading:
         )
         calendar = context.calendars[rows[0][3]]
         derived = derive_columns(columns, calendar=calendar, now=self.now)
-        stored = stored_rows(derived, [row[3] for row in rows], self.epoch_instants)
+        stored = stored_rows(derived, [row[3] for row in rows], self.epoch_instants, flags_as_ints=self.pack)
         days = calendar.day_ordinals_bulk(received).tolist()  # the calendar's zone is the local one
         batch.whole.extend(
             (held.item, row, day, held.events) for held, row, day in zip(cases, stored, days, strict=True)
