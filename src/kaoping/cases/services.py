@@ -51,7 +51,7 @@ from kaoping.core import clock
 from kaoping.core.bulk import Reader, insert_rows, sqlite_instant_or_none
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
-from kaoping.evidence.digest import digest
+from kaoping.evidence.digest import texts_digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.org.models import Staff, Unit
 from kaoping.workcal.selectors import get_calendar
@@ -531,16 +531,14 @@ def _store_items(
     if case_rows:
         table = connection.ops.quote_name(Case._meta.db_table)
         unique = ("source", "external_id")
+        plain = [key for key in case_rows if key not in evaluated]
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT MAX(id) FROM {table}")
             before = cursor.fetchone()[0] or 0
-            _insert(
-                Case._meta.db_table,
-                CASE_COLUMNS,
-                [row + fresh for key, row in case_rows.items() if key not in evaluated],
-                unless=unique,
+            inserted = _insert(
+                Case._meta.db_table, CASE_COLUMNS, [case_rows[key] + fresh for key in plain], unless=unique
             )
-            _insert(
+            inserted += _insert(
                 Case._meta.db_table,
                 EVALUATED_COLUMNS,
                 [
@@ -549,10 +547,19 @@ def _store_items(
                 ],
                 unless=unique,
             )
-            # Ids only grow (SQLite's AUTOINCREMENT, a sequence elsewhere): the new rows are above
-            # the highest id seen before the INSERT, with any another writer added meanwhile.
-            cursor.execute(f"SELECT id, source, external_id FROM {table} WHERE id > %s", [before])
-            added = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
+            if inserted == len(case_rows) and connection.vendor == "sqlite" and connection.in_atomic_block:
+                # All went in, in this transaction, which holds SQLite's write lock: their ids are
+                # the highest, one after another in the order inserted (a row skipped by the ON
+                # CONFLICT clause could leave a gap; none was).
+                cursor.execute(f"SELECT MAX(id) FROM {table}")
+                first = cursor.fetchone()[0] - inserted + 1
+                added = dict(zip([*plain, *evaluated], range(first, first + inserted), strict=True))
+            else:
+                # Ids only grow (SQLite's AUTOINCREMENT, a sequence elsewhere): the new rows are
+                # above the highest id seen before the INSERT, with any another writer added
+                # meanwhile.
+                cursor.execute(f"SELECT id, source, external_id FROM {table} WHERE id > %s", [before])
+                added = {(source, external_id): pk for pk, source, external_id in cursor.fetchall()}
     new_cases = [row for key, row in case_rows.items() if key in added and key not in evaluated]
     new_evaluated = [key for key in evaluated if key in added]
     report.duplicates += len(case_rows.keys() - added.keys())
@@ -630,7 +637,7 @@ def _store_items(
             actor=str(actor)[:150] if actor else "system",
             started_at=now,
             accepted=len(new_cases) + len(new_evaluated) + len(new_events),
-            digest=digest(
+            digest=texts_digest(
                 sorted(
                     [f"c:{row[0]}:{row[1]}" for row in new_cases]
                     + [f"c:{source}:{external_id}" for source, external_id in new_evaluated]

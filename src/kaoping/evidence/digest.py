@@ -9,6 +9,8 @@ import json
 import uuid
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 
 
@@ -36,6 +38,12 @@ def canonical_json(value: Any) -> str:
 
 def digest(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def texts_digest(texts: list[str]) -> str:
+    """``digest(texts)`` of a list of texts, from orjson's bytes: the same canonical JSON (a test holds
+    them equal), written a few times faster, for import batches digesting their keys."""
+    return hashlib.sha256(orjson.dumps(texts)).hexdigest()
 
 
 def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
