@@ -34,8 +34,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	KAOPING_ALLOW_INSECURE_KEY=1 $(BIN)/mypy src tests bench
 
+# The suite runs on every core (pytest-xdist), each module's tests on one worker so that its
+# fixtures are built once; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 unit: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 test: lint unit
 
