@@ -27,7 +27,7 @@ from kaoping.core import clock
 from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file, sqlite_instant
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, require_unit_access, unit_scope_q
-from kaoping.evidence.digest import digest
+from kaoping.evidence.digest import texts_digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.followup.services import rectifications_open_for_ratings
 from kaoping.org.models import Staff, Unit
@@ -382,7 +382,7 @@ def _store(
         actor=str(actor)[:150] if actor else "system",
         started_at=now,
         accepted=landed,
-        digest=digest(sorted(keys)),
+        digest=texts_digest(sorted(keys)),
     )
     evidence_append(
         actor=actor,
