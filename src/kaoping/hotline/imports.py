@@ -12,7 +12,6 @@ ORM object per row.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,13 +19,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import orjson
 from django.db import IntegrityError, connection, transaction
 
 from kaoping.core import clock
 from kaoping.core.bulk import Reader, gc_paused, readable_sqlite_file, sqlite_instant_or_none
 from kaoping.core.errors import ErrorCode, KaopingError
 from kaoping.core.permissions import User, unit_scope_q
+from kaoping.evidence.digest import texts_digest
 from kaoping.evidence.services import Actor, evidence_append
 from kaoping.hotline.ingest import (
     CallRecord,
@@ -375,8 +374,8 @@ def _evidence(
             "tickets": tickets,
             "events": events,
             "calls": len(call_keys),
-            "keys": hashlib.sha256(orjson.dumps(keys)).hexdigest(),
-            "calls_keys": hashlib.sha256(orjson.dumps(sorted(f"{s}:{i}" for s, i in call_keys))).hexdigest(),
+            "keys": texts_digest(keys),
+            "calls_keys": texts_digest(sorted(f"{s}:{i}" for s, i in call_keys)),
         },
     )
 
