@@ -1,6 +1,7 @@
 """The case benchmarks: each runs ``bench.cases_worker`` in a fresh process on a fresh SQLite database.
 
-- cases_import: N cases with their events from JSON Lines (`kaoping import cases`), target ≤60 s for 1,000,000
+- cases_import: N cases with their events from JSON Lines (`kaoping import cases`), target ≤60 s for
+  1,000,000; with, for reference, ``sqlite_copy_s``: SQLite's own part, the same rows inserted by SQL alone
 - cases_sweep: the every-minute sweep with 200,000 open cases stored, target ≤2 s
 - cases_list: server time of the filtered case list page with 1,000,000 cases stored, target ≤200 ms (p95)
 """

@@ -993,20 +993,22 @@ def _scan_whole_table(cursor: Any, table: str, due: int) -> bool:
     return due * 8 > rows
 
 
+# On SQLite, a bigger page cache for a connection's bulk work (allocated only as used): a catch-up
+# sweep or a large import touches more pages than the default 64 MiB holds. A file import also reads
+# through a memory map, checkpoints the WAL less often (every ~100 MB) and keeps its statement
+# journals in memory: each multi-row INSERT that may fail half-way (a foreign key, NOT NULL) saves
+# the pages it changes first, 470 MB per 100,000 cases written to a temporary file, half the
+# writer's time in system calls.
+BULK_PRAGMAS = ("cache_size=-262144",)
+FILE_IMPORT_PRAGMAS = (*BULK_PRAGMAS, "mmap_size=4294967296", "wal_autocheckpoint=25000", "temp_store=MEMORY")
+
+
 def _bulk_pragmas(*, file_import: bool = False) -> None:
-    """On SQLite, a bigger page cache for this connection's bulk work (allocated only as used): a
-    catch-up sweep or a large import touches more pages than the default 64 MiB holds. A file import
-    also reads through a memory map, checkpoints the WAL less often (every ~100 MB) and keeps its
-    statement journals in memory: each multi-row INSERT that may fail half-way (a foreign key, NOT
-    NULL) saves the pages it changes first, 470 MB per 100,000 cases written to a temporary file,
-    half the writer's time in system calls."""
+    """``BULK_PRAGMAS`` (``FILE_IMPORT_PRAGMAS`` for a file import) on this connection, on SQLite."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size=-262144")
-            if file_import:
-                cursor.execute("PRAGMA mmap_size=4294967296")
-                cursor.execute("PRAGMA wal_autocheckpoint=25000")
-                cursor.execute("PRAGMA temp_store=MEMORY")
+            for pragma in FILE_IMPORT_PRAGMAS if file_import else BULK_PRAGMAS:
+                cursor.execute(f"PRAGMA {pragma}")
 
 
 def warning_acknowledge(*, actor: User, warning_id: int) -> CaseWarning:
