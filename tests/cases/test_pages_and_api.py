@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from kaoping.cases.models import Case, CaseWarning
+from kaoping.cases.selectors import CaseFilters, case_list
 from kaoping.cases.services import cases_ingest, cases_sweep
 from kaoping.catalog.services import matter_create
 from kaoping.core.models import ApiToken
@@ -161,3 +162,20 @@ def test_unreadable_list_filters_are_reported_not_silently_dropped(setup, client
     assert page.status_code == 400
     assert "“abc”不是有效的编号" in body and "“2026-13-01”不是日期" in body and "“lost”不是可选值" in body
     assert client.get("/cases/?status=overdue").status_code == 200
+
+
+def test_the_unit_filter_takes_the_unit_and_every_unit_below_it(setup):
+    """A window (no units below it) and a department or centre (a subtree) filter alike: the unit's
+    own cases and those of the units below it, within the user's scope."""
+    records = [case(f"A{i}") for i in range(3)] + [case(f"B{i}", unit="WB", matter="M-B") for i in range(2)]
+    cases_ingest(actor="test", records=[(str(i), r) for i, r in enumerate(records)], label="test")
+
+    def listed(user: Any, unit: Any) -> list[str]:
+        return sorted(c.external_id for c in case_list(user=user, filters=CaseFilters(unit=unit.pk)))
+
+    assert listed(setup.director, setup.window_a) == ["A0", "A1", "A2"]
+    assert listed(setup.director, setup.dept_a) == ["A0", "A1", "A2"]
+    assert listed(setup.director, setup.window_b) == ["B0", "B1"]
+    assert listed(setup.director, setup.centre) == ["A0", "A1", "A2", "B0", "B1"]
+    assert listed(setup.head_b, setup.window_a) == []  # not in the head's department
+    assert listed(setup.head_b, setup.centre) == ["B0", "B1"]

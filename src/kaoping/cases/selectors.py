@@ -39,7 +39,16 @@ def case_list(
     cases = Case.objects.filter(unit_scope_q(user, field="unit"))
     if filters.unit:
         unit = Unit.objects.filter(pk=filters.unit).only("path").first()
-        cases = cases.filter(unit__path__startswith=unit.path) if unit else cases.none()
+        if unit is None:
+            cases = cases.none()
+        elif not Unit.objects.filter(parent_id=unit.pk).exists():
+            # A unit without units below it (a window, say): the (unit, received_at, id) index gives
+            # its page in order, even when it has no cases (a walk of every case otherwise).
+            cases = cases.filter(unit_id=unit.pk)
+        else:
+            # A subtree: walked on the received_at index, which carries the unit (a list of the
+            # subtree's units would have SQLite sort all their cases first).
+            cases = cases.filter(unit__path__startswith=unit.path)
     if filters.matter:
         cases = cases.filter(matter_id=filters.matter)
     if filters.kind:
