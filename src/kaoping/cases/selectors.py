@@ -41,13 +41,15 @@ def case_list(
         unit = Unit.objects.filter(pk=filters.unit).only("path").first()
         if unit is None:
             cases = cases.none()
-        elif not Unit.objects.filter(parent_id=unit.pk).exists():
-            # A unit without units below it (a window, say): the (unit, received_at, id) index gives
-            # its page in order, even when it has no cases (a walk of every case otherwise).
+        elif not filters.status and not Unit.objects.filter(parent_id=unit.pk).exists():
+            # A unit without units below it (a window, say), no status asked: the (unit,
+            # received_at, id) index gives its page in order, even when it has no cases (a walk of
+            # every case otherwise). With a status, SQLite would take that index too and read each
+            # of the unit's cases, where the status index, which carries the unit, is the better.
             cases = cases.filter(unit_id=unit.pk)
         else:
-            # A subtree: walked on the received_at index, which carries the unit (a list of the
-            # subtree's units would have SQLite sort all their cases first).
+            # A subtree: walked on the received_at index (or the status index), which carries the
+            # unit (a list of the subtree's units would have SQLite sort all their cases first).
             cases = cases.filter(unit__path__startswith=unit.path)
     if filters.matter:
         cases = cases.filter(matter_id=filters.matter)
