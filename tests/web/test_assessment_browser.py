@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from kaoping.assessment.models import AssessmentStatus, Recheck
 from kaoping.assessment.rollups import rollups_rebuild
@@ -46,15 +47,15 @@ def test_follow_a_lost_point_to_the_cases_behind_it(
     page.click("button:has-text('公布结果')")
     assert "已公布" in page.locator("main").inner_text()
 
-    results = page.locator("[data-testid=results] tbody tr")
-    assert results.count() == 3  # WA, WB, WC: every window of the scheme
+    # The counts wait for the page each click loads (a bare count() may read the page before it).
+    expect(page.locator("[data-testid=results] tbody tr")).to_have_count(3)  # WA, WB, WC: every window
     page.click("[data-testid=results] tr[data-unit=WA] a")
     line = page.locator("[data-testid=lines] tr[data-indicator=acceptance_on_time]")
     assert "−8.00" in line.inner_text() and "0.00 / 8" in line.inner_text()
     line.locator("[data-testid=records-acceptance_on_time]").click()
 
     records = page.locator("[data-testid=records] tbody tr")
-    assert records.count() == 3
+    expect(records).to_have_count(3)
     assert "3 条记录" in page.locator("main").inner_text()
     records.first.locator("a").click()  # through to the case itself
     assert page.url.rstrip("/").split("/")[-2] == "cases"
@@ -64,7 +65,7 @@ def test_follow_a_lost_point_to_the_cases_behind_it(
     login(page, live_server.url, "head_a")
     page.click("nav >> text=考核")
     page.locator("[data-testid=runs] a").first.click()
-    assert page.locator("[data-testid=results] tbody tr").count() == 1  # only A's window is in scope
+    expect(page.locator("[data-testid=results] tbody tr")).to_have_count(1)  # only A's window is in scope
     page.click("[data-testid=results] tr[data-unit=WA] a")
     page.fill("textarea[name=reason]", "3 月 5 日叫号系统故障，受理时间记录有误")
     page.click("button:has-text('申请复核')")
